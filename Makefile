@@ -1,0 +1,36 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both create .venv and install the project into it when it is missing or
+# pyproject.toml changed, and only then.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format spec bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/genstore-sandbox serve $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+spec: $(STAMP)
+	$(BIN)/genstore-sandbox spec --out openapi
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.perf.bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .sandbox-data .pytest_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""``create_app(settings)``: the store, the fixtures, the services and every surface."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from sandbox import __version__
+from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
+from sandbox.control.service import ControlService
+from sandbox.core.clock import Clock
+from sandbox.core.fixtures import Fixtures, load_fixtures
+from sandbox.core.ids import Ids
+from sandbox.docs import register_docs
+from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
+from sandbox.platform.service import PlatformService
+from sandbox.settings import Settings, default_fixtures_dir
+from sandbox.store.clock import load_clock
+from sandbox.store.db import Database
+from sandbox.store.seed import seed_all
+from sandbox.web import Api, Services, install_error_handlers
+
+# Which blueprints make up each OpenAPI document.
+SURFACES = {
+    "platform": (
+        "Genstore platform API (sandbox)",
+        "The endpoints Genstore answers: payment-app callbacks (seed 000), merchant transaction "
+        "queries (seed 002) and the legacy Order Payment API (seed 003).",
+        PLATFORM_BLUEPRINTS,
+    ),
+    "control": (
+        "Genstore Sandbox control API",
+        "Drive and inspect the sandbox: health, shops, reset, clock, state machines, events.",
+        CONTROL_BLUEPRINTS,
+    ),
+}
+
+
+def load_configured_fixtures(settings: Settings) -> Fixtures:
+    return load_fixtures(settings.fixtures, defaults=default_fixtures_dir())
+
+
+def prepare_store(settings: Settings, fixtures: Fixtures, reset: bool = False) -> Database:
+    """Create the schema; seed the fixtures when the store is new (or ``reset``)."""
+    db = Database(settings.database_path)
+    db.ensure_schema()
+    if reset or db.get_meta("seeded_at") is None:
+        with db.write():  # one seeding even when several workers start at once
+            if reset or db.get_meta("seeded_at") is None:
+                seed_all(db, fixtures, load_clock(db).now())
+    return db
+
+
+def create_app(settings: Settings | None = None, fixtures: Fixtures | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    fixtures = fixtures or load_configured_fixtures(settings)
+    db = prepare_store(settings, fixtures)
+    clock = Clock(lambda: load_clock(db))
+    ids = Ids()
+
+    app = Flask("sandbox")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.json.compact = True
+    app.extensions["sandbox"] = Services(
+        settings=settings,
+        db=db,
+        fixtures=fixtures,
+        clock=clock,
+        ids=ids,
+        platform=PlatformService(db, fixtures, clock),
+        control=ControlService(db, fixtures, clock, ids),
+    )
+    apis = {}
+    for name, (title, description, blueprints) in SURFACES.items():
+        prefix = f"{name.upper()}_"
+        app.config.update(
+            {
+                f"{prefix}API_TITLE": title,
+                f"{prefix}API_VERSION": __version__,
+                f"{prefix}OPENAPI_VERSION": "3.0.3",
+                f"{prefix}API_SPEC_OPTIONS": {"info": {"description": description}},
+            }
+        )
+        api = Api(app, config_prefix=prefix)
+        api.spec.components.security_scheme(
+            "accessToken", {"type": "apiKey", "in": "header", "name": "X-Genstore-Access-Token"}
+        )
+        for blueprint in blueprints:
+            api.register_blueprint(blueprint)
+        apis[name] = api
+    app.extensions["sandbox_apis"] = apis
+    install_error_handlers(app)
+    register_docs(app)
+    return app

@@ -1,0 +1,141 @@
+"""``genstore-sandbox``: serve, spec, fixtures check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from sandbox import __version__
+from sandbox.core.fixtures import FixtureError, load_fixtures
+from sandbox.settings import Settings, default_fixtures_dir
+from sandbox.store.db import StoreError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return args.handler(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genstore-sandbox",
+        description="A local, offline, stateful emulator of Genstore's payment APIs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="start the sandbox (gunicorn, several workers)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--fixtures", type=Path, help="fixtures directory or YAML file")
+    serve.add_argument(
+        "--data-dir", type=Path, help="where the store lives (default .sandbox-data)"
+    )
+    serve.add_argument("--workers", type=int, help="worker processes (default 2)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
+    serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
+    serve.set_defaults(handler=cmd_serve)
+
+    spec = commands.add_parser("spec", help="write the OpenAPI documents")
+    spec.add_argument(
+        "--out", type=Path, default=Path("openapi"), help="directory (default openapi)"
+    )
+    spec.set_defaults(handler=cmd_spec)
+
+    fixtures = commands.add_parser("fixtures", help="work with fixture files")
+    fixture_commands = fixtures.add_subparsers(title="fixtures commands", metavar="COMMAND")
+    check = fixture_commands.add_parser("check", help="validate fixtures and state machines")
+    check.add_argument("path", type=Path, help="a fixtures directory or YAML file")
+    check.set_defaults(handler=cmd_fixtures_check)
+    fixtures.set_defaults(handler=lambda args: fixtures.print_help() or 2)
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sandbox.app import load_configured_fixtures, prepare_store
+    from sandbox.server import serve
+
+    try:
+        settings = Settings.from_env(
+            host=args.host, port=args.port, fixtures=args.fixtures, data_dir=args.data_dir,
+            workers=args.workers, threads=args.threads,
+        )  # fmt: skip
+        if settings.workers < 1 or settings.threads < 1:
+            raise ValueError("--workers and --threads must be at least 1")
+        fixtures = load_configured_fixtures(settings)
+        db = prepare_store(settings, fixtures, reset=args.reset)
+    except FixtureError as exc:
+        print(f"genstore-sandbox: the fixtures are invalid:\n{exc}", file=sys.stderr)
+        return 1
+    except (StoreError, ValueError, OSError) as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+
+    def banner(listeners: list[str]) -> None:
+        print(render_banner(settings, db, listeners), flush=True)
+
+    return serve(settings, fixtures, banner)
+
+
+def render_banner(settings: Settings, db, listeners: list[str]) -> str:
+    base = listeners[0] if listeners else f"http://{settings.host}:{settings.port}"
+    lines = [
+        f"Genstore Sandbox {__version__} listening on {base} "
+        f"({settings.workers} workers x {settings.threads} threads, gunicorn)",
+        f"  platform API    {base}/api/202412/",
+        f"  legacy orders   {base}/orders/",
+        f"  control API     {base}/_sandbox/",
+        f"  docs            {base}/docs",
+        f"  store           {settings.database_path} (kept across restarts; --reset reseeds)",
+    ]
+    conn = db.read()
+    for shop in conn.execute("SELECT id, handle, domain FROM shops ORDER BY id LIMIT 5"):
+        lines.append(f"Shop {shop['handle']} ({shop['domain']}) tokens:")
+        rows = conn.execute(
+            "SELECT t.token, t.scopes, a.name AS app FROM tokens t LEFT JOIN apps a "
+            "ON a.id = t.app_id WHERE t.shop_id = ? AND t.revoked_at IS NULL ORDER BY t.rowid",
+            (shop["id"],),
+        )
+        for row in rows:
+            owner = f"app {row['app']}: " if row["app"] else ""
+            lines.append(f"  {row['token']:<34} {owner}{row['scopes']}")
+    first = conn.execute("SELECT payment_id FROM payments ORDER BY rowid LIMIT 1").fetchone()
+    token = conn.execute(
+        "SELECT token FROM tokens WHERE scopes LIKE '%payments_transaction%' ORDER BY rowid"
+    ).fetchone()
+    if first and token:
+        lines.append(
+            f"Try: curl -H 'X-Genstore-Access-Token: {token['token']}' "
+            f"{base}/api/202412/payment/{first['payment_id']}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from sandbox.app import SURFACES, create_app
+    from sandbox.docs import spec_yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp)))
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name in SURFACES:
+            target = args.out / f"{name}.yaml"
+            target.write_text(spec_yaml(app, name), encoding="utf-8")
+            print(f"wrote {target}")
+    return 0
+
+
+def cmd_fixtures_check(args: argparse.Namespace) -> int:
+    try:
+        fixtures = load_fixtures(args.path, defaults=default_fixtures_dir())
+    except FixtureError as exc:
+        print(f"{args.path}: invalid\n{exc}", file=sys.stderr)
+        return 1
+    print(f"{args.path}: OK ({fixtures.summary()})")
+    return 0

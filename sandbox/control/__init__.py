@@ -1,0 +1,1 @@
+"""The control side: ``/_sandbox/...`` for tests, the CLI and the dashboard."""

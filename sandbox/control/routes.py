@@ -1,0 +1,131 @@
+"""``/_sandbox/...``: health, shops, reset, clock, machines, manual events. Never rate limited,
+never needs a token: it is the tester's side of the glass."""
+
+from __future__ import annotations
+
+from sandbox import __version__
+from sandbox.control import schemas as s
+from sandbox.core.machine import GUARD_HELP
+from sandbox.web import Blueprint, ErrorSchema, services
+
+control = Blueprint(
+    "control", __name__, url_prefix="/_sandbox", description="Drive and inspect the sandbox."
+)
+
+
+@control.route("/health", methods=["GET"])
+@control.response(200, s.Health)
+def health():
+    """Answer 200 once the sandbox is ready"""
+    svc = services()
+    count = svc.db.read().execute("SELECT COUNT(*) FROM shops").fetchone()[0]
+    return {
+        "status": "ok",
+        "version": __version__,
+        "shops": count,
+        "now": svc.clock.now().isoformat(),
+    }
+
+
+@control.route("/shops", methods=["GET"])
+@control.response(200, s.ShopList)
+def list_shops():
+    """List shops with their tokens and apps"""
+    return {"shops": services().control.list_shops()}
+
+
+@control.route("/shops", methods=["POST"])
+@control.arguments(s.CreateShop)
+@control.response(201, s.Shop)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown template")
+@control.alt_response(409, schema=ErrorSchema, description="Handle taken")
+def create_shop(body):
+    """Create a fresh, isolated shop from a fixture shop, with its own tokens and app"""
+    return services().control.create_shop(
+        body.get("template"), body.get("handle"), body.get("name")
+    )
+
+
+@control.route("/shops/<handle>", methods=["GET"])
+@control.response(200, s.Shop)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def get_shop(handle):
+    """One shop with its tokens and apps"""
+    control_service = services().control
+    return control_service.describe_shop(control_service.shop(handle))
+
+
+@control.route("/reset", methods=["POST"])
+@control.arguments(s.Reset)
+@control.response(200, s.ResetResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def reset(body):
+    """Restore the fixtures: everything, or one shop (which keeps its tokens)"""
+    return services().control.reset(body.get("shop"))
+
+
+@control.route("/clock", methods=["GET"])
+@control.response(200, s.ClockView)
+def get_clock():
+    """The sandbox clock"""
+    return services().control.clock_view()
+
+
+@control.route("/clock", methods=["POST"])
+@control.arguments(s.ClockChange)
+@control.response(200, s.ClockView)
+def change_clock(body):
+    """Freeze, unfreeze, set or advance the clock (applied in the order now, frozen, advance)"""
+    return services().control.change_clock(body.get("frozen"), body.get("now"), body.get("advance"))
+
+
+@control.route("/machines", methods=["GET"])
+@control.response(200, s.Machines)
+def machines():
+    """The loaded state machines and the guards they may name"""
+    loaded = services().fixtures.machines
+    return {
+        "machines": {
+            name: {
+                "initial": m.initial,
+                "states": m.states,
+                "transitions": [
+                    {
+                        "event": t.event,
+                        "from": t.source,
+                        "to": t.target,
+                        "guard": t.guard,
+                        "timeout": t.timeout.total_seconds() if t.timeout else None,
+                    }
+                    for t in m.transitions
+                ],
+            }
+            for name, m in loaded.items()
+        },
+        "guards": GUARD_HELP,
+    }
+
+
+@control.route("/<any(payments,captures,voids,refunds):kind>/<object_id>/events", methods=["POST"])
+@control.arguments(s.ShopQuery, location="query")
+@control.arguments(s.FireEvent)
+@control.response(200, s.EventResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or object")
+@control.alt_response(409, schema=ErrorSchema, description="The machine refuses the event")
+def fire_event(query, body, kind, object_id):
+    """Fire any declared event on a payment, capture, void or refund by hand"""
+    return services().control.fire_event(
+        query["shop"], kind.rstrip("s"), object_id, body["event"], body.get("amount")
+    )
+
+
+@control.route("/payments/<payment_id>/history", methods=["GET"])
+@control.arguments(s.ShopQuery, location="query")
+@control.response(200, s.History)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+def payment_history(query, payment_id):
+    """Every state change of a payment and its captures, voids and refunds"""
+    return {"history": services().control.history(query["shop"], payment_id)}
+
+
+BLUEPRINTS = (control,)

@@ -1,0 +1,224 @@
+"""Control operations: shops (create, list, reset), the clock, manual events."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from sandbox.core import money
+from sandbox.core.clock import Clock, ClockState
+from sandbox.core.fixtures import Fixtures
+from sandbox.core.ids import Ids
+from sandbox.core.timefmt import parse_duration, parse_instant
+from sandbox.errors import BadRequest, Conflict, NotFound
+from sandbox.platform.lifecycle import Lifecycle
+from sandbox.platform.records import Shop, find_shop, load_operation, load_payment
+from sandbox.store.clock import load_clock, save_clock
+from sandbox.store.db import Database
+from sandbox.store.seed import (
+    clear_shop_data,
+    fresh_credentials,
+    insert_shop,
+    load_shop_data,
+    seed_all,
+)
+
+_HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class ControlService:
+    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids):
+        self.db = db
+        self.fixtures = fixtures
+        self.clock = clock
+        self.ids = ids
+        self.lifecycle = Lifecycle(db, fixtures.machines)
+
+    # ---- shops ----------------------------------------------------------------------------
+
+    def list_shops(self) -> list[dict[str, Any]]:
+        rows = self.db.read().execute("SELECT * FROM shops ORDER BY id").fetchall()
+        return [self.describe_shop(Shop.from_row(row)) for row in rows]
+
+    def shop(self, handle: str) -> Shop:
+        shop = find_shop(self.db.read(), handle)
+        if shop is None:
+            known = ", ".join(
+                r["handle"] for r in self.db.read().execute("SELECT handle FROM shops")
+            )
+            raise NotFound(f"Shop '{handle}' not found (shops: {known or 'none'})")
+        return shop
+
+    def describe_shop(self, shop: Shop) -> dict[str, Any]:
+        conn = self.db.read()
+        tokens = conn.execute(
+            "SELECT t.token, t.scopes, a.name AS app FROM tokens t LEFT JOIN apps a "
+            "ON a.id = t.app_id WHERE t.shop_id = ? AND t.revoked_at IS NULL ORDER BY t.rowid",
+            (shop.id,),
+        ).fetchall()
+        apps = conn.execute(
+            "SELECT * FROM apps WHERE shop_id = ? ORDER BY id", (shop.id,)
+        ).fetchall()
+        return {
+            "handle": shop.handle,
+            "name": shop.name,
+            "domain": shop.domain,
+            "template": shop.template,
+            "currency": shop.currency,
+            "utcOffset": shop.utc_offset,
+            "tokens": [
+                {"token": t["token"], "scopes": t["scopes"].split(), "app": t["app"]}
+                for t in tokens
+            ],
+            "apps": [
+                {
+                    "name": a["name"],
+                    "clientId": a["client_id"],
+                    "clientSecret": a["client_secret"],
+                    "scopes": a["scopes"].split(),
+                    "activated": bool(a["activated"]),
+                }
+                for a in apps
+            ],
+        }
+
+    def create_shop(self, template: str | None, handle: str | None, name: str | None) -> dict:
+        if not self.fixtures.shops:
+            raise Conflict("The fixtures declare no shop to use as a template")
+        template_name = template or self.fixtures.shops[0]["handle"]
+        spec = self.fixtures.shop(template_name)
+        if spec is None:
+            known = ", ".join(s["handle"] for s in self.fixtures.shops)
+            raise NotFound(
+                f"Template shop '{template_name}' not found in the fixtures (known: {known})",
+                details={"template": [f"unknown template '{template_name}'"]},
+            )
+        if handle is not None and not _HANDLE.match(handle):
+            raise BadRequest(
+                "Invalid request: handle: lowercase letters, digits and '-', at most 63",
+                details={"handle": ["lowercase letters, digits and '-', at most 63 characters"]},
+            )
+        with self.db.write() as conn:
+            handle = handle or f"{template_name}-{self.ids.suffix(8)}"
+            if find_shop(conn, handle) is not None:
+                raise Conflict(
+                    f"Shop '{handle}' already exists", details={"handle": ["already taken"]}
+                )
+            credentials = fresh_credentials(spec, handle, self.ids)
+            shop_id = insert_shop(conn, self.fixtures, spec, handle, credentials, self.clock.now(),
+                                  name=name)  # fmt: skip
+        return self.describe_shop(_shop_by_id(self.db, shop_id))
+
+    def reset(self, handle: str | None) -> dict[str, Any]:
+        """Everything (shops, clock) back to the fixtures; or one shop, keeping its tokens."""
+        if handle is None:
+            seed_all(self.db, self.fixtures, self.clock.state().unfreeze().now())
+            return {"reset": "all", "shops": [s["handle"] for s in self.fixtures.shops]}
+        shop = self.shop(handle)
+        spec = self.fixtures.shop(shop.template)
+        if spec is None:
+            raise Conflict(f"Shop '{handle}' was made from template '{shop.template}', "
+                           "which the fixtures no longer declare")  # fmt: skip
+        with self.db.write() as conn:
+            clear_shop_data(conn, shop.id)
+            load_shop_data(conn, self.fixtures, shop.id, spec, shop.credentials, self.clock.now())
+        return {"reset": handle, "shops": [handle]}
+
+    # ---- clock ----------------------------------------------------------------------------
+
+    def clock_view(self, state: ClockState | None = None) -> dict[str, Any]:
+        state = state or self.clock.state()
+        return {
+            "now": state.now().isoformat(timespec="microseconds"),
+            "frozen": state.frozen,
+            "offsetSeconds": state.offset.total_seconds() if not state.frozen else None,
+        }
+
+    def change_clock(
+        self, frozen: bool | None, now: str | None, advance: object | None
+    ) -> dict[str, Any]:
+        try:
+            target = parse_instant(now) if now is not None else None
+            step = parse_duration(advance) if advance is not None else None
+        except ValueError as exc:
+            field = "now" if now is not None and "timestamp" in str(exc) else "advance"
+            raise BadRequest(
+                f"Invalid request: {field}: {exc}", details={field: [str(exc)]}
+            ) from None
+        with self.db.write() as conn:
+            state = load_clock(self.db)
+            if target is not None:
+                state = state.set(target)
+            if frozen is True and not state.frozen:
+                state = state.freeze()
+            elif frozen is False and state.frozen:
+                state = state.unfreeze()
+            if step is not None:
+                state = state.advance(step)
+            save_clock(conn, state)
+        return self.clock_view(state)
+
+    # ---- manual events --------------------------------------------------------------------
+
+    def fire_event(
+        self, handle: str, kind: str, object_id: str, event: str, amount: str | None
+    ) -> dict[str, Any]:
+        """Fire any declared event by hand, as moto's manual transitions do."""
+        shop = self.shop(handle)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            if kind == "payment":
+                payment = load_payment(conn, shop.id, object_id)
+                if payment is None:
+                    raise NotFound(f"Payment {object_id} not found in shop '{handle}'")
+                value = _amount(amount, payment.currency)
+                moved = self.lifecycle.fire_payment(conn, payment, event, now, "control", value)
+                return {"kind": kind, "id": object_id, "state": moved.state}
+            operation = load_operation(conn, shop.id, kind, object_id)
+            if operation is None:
+                raise NotFound(f"{kind.capitalize()} {object_id} not found in shop '{handle}'")
+            moved = self.lifecycle.fire_operation(conn, operation, event, now, "control")
+            return {"kind": kind, "id": object_id, "state": moved.state}
+
+    def history(self, handle: str, payment_id: str) -> list[dict[str, Any]]:
+        shop = self.shop(handle)
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT * FROM history WHERE shop_id = ? AND payment_id = ? ORDER BY seq",
+                (shop.id, payment_id),
+            )
+            .fetchall()
+        )
+        if not rows:
+            raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
+        return [
+            {
+                "kind": r["kind"],
+                "id": r["object_id"],
+                "event": r["event"],
+                "from": r["from_state"] or None,
+                "to": r["to_state"],
+                "at": r["at"],
+                "cause": r["cause"],
+            }
+            for r in rows
+        ]
+
+
+def _shop_by_id(db: Database, shop_id: int) -> Shop:
+    return Shop.from_row(
+        db.read().execute("SELECT * FROM shops WHERE id = ?", (shop_id,)).fetchone()
+    )
+
+
+def _amount(raw: str | None, currency: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        return money.parse_amount(raw, currency)
+    except ValueError as exc:
+        raise BadRequest(
+            f"Invalid request: amount: {exc}", details={"amount": [str(exc)]}
+        ) from None

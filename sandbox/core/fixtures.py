@@ -1,0 +1,486 @@
+"""Load and check fixtures: YAML files validated by marshmallow schemas, then cross-checked.
+
+A fixtures path is a directory (every ``*.yaml``/``*.yml`` in it) or one file. Each top-level
+section (``machines``, ``fee_rules``, ``shops``) comes from exactly one file; a section no file
+declares comes from the sandbox's default fixtures. Every problem is reported with the file,
+the key path and the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from sandbox.core import money
+from sandbox.core.machine import Machine, MachineError, build_machines
+from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
+
+SECTIONS = ("machines", "fee_rules", "shops")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+_RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
+
+
+class FixtureError(ValueError):
+    """One or more problems, each ``file: key (line N): message``."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# ---- field types -------------------------------------------------------------------------
+
+
+class Amount(fields.Field):
+    """A positive decimal given as a string or a number; checked per currency later."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return money.parse_amount(value, "XXX", allow_zero=True)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class When(fields.Field):
+    """An instant: ISO-8601 with offset, ``now``, or relative to load time (``-30m``, ``-2d``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            text = value.strip()
+            if text == "now":
+                return ("relative", parse_duration(0), 1)
+            if match := _RELATIVE.match(text):
+                try:
+                    delta = parse_duration(match.group(3))
+                except ValueError as exc:
+                    raise ValidationError(str(exc)) from None
+                return ("relative", delta, -1 if match.group(2) == "-" else 1)
+        try:
+            return ("absolute", parse_instant(value), 1)
+        except ValueError as exc:
+            raise ValidationError(f"{exc}; or 'now', '-30m', '-2d'") from None
+
+
+class Duration(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            parse_duration(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return value
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# ---- schemas -----------------------------------------------------------------------------
+
+
+class TransitionSpec(Strict):
+    event = fields.String(required=True, validate=validate.Length(min=1))
+    from_ = fields.String(required=True, data_key="from")
+    to = fields.String(required=True)
+    guard = fields.String(load_default=None)
+    timeout = Duration(load_default=None)
+
+
+class MachineSpec(Strict):
+    initial = fields.String(required=True)
+    states = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Raw(), allow_none=True),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    transitions = fields.List(fields.Nested(TransitionSpec), load_default=list)
+
+
+class FeeRuleSpec(Strict):
+    percent = fields.Decimal(load_default=Decimal(0), validate=validate.Range(min=0, max=100))
+    fixed = fields.Decimal(load_default=Decimal(0), validate=validate.Range(min=0))
+
+
+class AppSpec(Strict):
+    name = fields.String(required=True, validate=validate.Regexp(_HANDLE))
+    client_id = fields.String(load_default=None)
+    client_secret = fields.String(load_default=None)
+    scopes = fields.List(fields.String(), load_default=list)
+    activated = fields.Boolean(load_default=False)
+
+
+class TokenSpec(Strict):
+    token = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    app = fields.String(load_default=None)
+    scopes = fields.List(fields.String(), required=True)
+
+
+class MethodSpec(Strict):
+    gateway = fields.String(load_default="sandbox")
+    id = fields.Integer(load_default=1)
+    name = fields.String(load_default="Sandbox card")
+    pay_type = fields.String(load_default="credit_card")
+    payment_method_type = fields.String(
+        load_default="online", validate=validate.OneOf(["online", "offline"])
+    )
+
+
+class CaptureSpec(Strict):
+    capture_id = fields.String(required=True)
+    amount = Amount(required=True)
+    state = fields.String(required=True)
+    channel_capture_id = fields.String(load_default=None)
+    created_at = When(load_default=("relative", parse_duration(0), 1))
+
+
+class VoidSpec(Strict):
+    void_id = fields.String(required=True)
+    state = fields.String(required=True)
+    channel_void_id = fields.String(load_default=None)
+    created_at = When(load_default=("relative", parse_duration(0), 1))
+
+
+class RefundSpec(Strict):
+    refund_id = fields.String(required=True)
+    amount = Amount(required=True)
+    state = fields.String(required=True)
+    channel_refund_id = fields.String(load_default=None)
+    created_at = When(load_default=("relative", parse_duration(0), 1))
+
+
+class PaymentSpec(Strict):
+    payment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    amount = Amount(required=True)
+    currency = fields.String(load_default=None)
+    state = fields.String(required=True)
+    manual_capture = fields.Boolean(load_default=False)
+    test = fields.Boolean(load_default=True)
+    app = fields.String(load_default=None)
+    channel_payment_id = fields.String(load_default=None)
+    created_at = When(load_default=("relative", parse_duration(0), 1))
+    state_entered_at = When(load_default=None)
+    paid_at = When(load_default=None)
+    captured_amount = Amount(load_default=None)
+    refunded_amount = Amount(load_default=None)
+    method = fields.Nested(MethodSpec, load_default=lambda: MethodSpec().load({}))
+    bank_code = fields.String(load_default="")
+    pay_by_other = fields.Boolean(load_default=False)
+    captures = fields.List(fields.Nested(CaptureSpec), load_default=list)
+    voids = fields.List(fields.Nested(VoidSpec), load_default=list)
+    refunds = fields.List(fields.Nested(RefundSpec), load_default=list)
+
+
+class OrderSpec(Strict):
+    id = fields.Integer(required=True, validate=validate.Range(min=1))
+    order_no = fields.String(load_default=None)
+    created_at = When(load_default=("relative", parse_duration(0), 1))
+    payments = fields.List(fields.Nested(PaymentSpec), load_default=list)
+
+
+class ShopSpec(Strict):
+    handle = fields.String(required=True, validate=validate.Regexp(_HANDLE))
+    name = fields.String(load_default=None)
+    domain = fields.String(load_default=None)
+    utc_offset = fields.String(load_default="+00:00")
+    currency = fields.String(load_default="USD")
+    fee_rule = fields.String(load_default=None)
+    apps = fields.List(fields.Nested(AppSpec), load_default=list)
+    tokens = fields.List(fields.Nested(TokenSpec), load_default=list)
+    orders = fields.List(fields.Nested(OrderSpec), load_default=list)
+
+    @validates_schema
+    def _offset(self, data, **kwargs):
+        try:
+            parse_offset(data["utc_offset"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), "utc_offset") from None
+
+
+class DocumentSpec(Strict):
+    machines = fields.Dict(keys=fields.String(), values=fields.Nested(MachineSpec))
+    fee_rules = fields.Dict(keys=fields.String(), values=fields.Nested(FeeRuleSpec))
+    shops = fields.List(fields.Nested(ShopSpec))
+
+
+# ---- the loaded result -------------------------------------------------------------------
+
+
+@dataclass
+class Fixtures:
+    machines: dict[str, Machine]
+    fee_rules: dict[str, money.FeeRule]
+    shops: list[dict[str, Any]]
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    def shop(self, handle: str) -> dict[str, Any] | None:
+        return next((s for s in self.shops if s["handle"] == handle), None)
+
+    def summary(self) -> str:
+        orders = sum(len(s["orders"]) for s in self.shops)
+        payments = sum(len(o["payments"]) for s in self.shops for o in s["orders"])
+        return (
+            f"{len(self.machines)} state machines, {len(self.fee_rules)} fee rules, "
+            f"{len(self.shops)} shops, {orders} orders, {payments} payments"
+        )
+
+
+def load_fixtures(path: Path, defaults: Path | None = None) -> Fixtures:
+    """Load ``path`` (a directory or a file); sections it lacks come from ``defaults``."""
+    documents = _read_documents(path)
+    sections: dict[str, tuple[Path, Any]] = {}
+    problems: list[str] = []
+    for file, document in documents:
+        for key, value in document.items():
+            if key in sections:
+                problems.append(f"{file}: {key}: also declared in {sections[key][0]}")
+            else:
+                sections[key] = (file, value)
+    if problems:
+        raise FixtureError(problems)
+    if defaults is not None and Path(defaults).resolve() != Path(path).resolve():
+        missing = [s for s in SECTIONS if s not in sections]
+        if missing:
+            for file, document in _read_documents(defaults):
+                for key in missing:
+                    if key in document:
+                        sections[key] = (file, document[key])
+    return _build(sections)
+
+
+def _read_documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise FixtureError([f"{path}: no *.yaml files in this directory"])
+    elif path.is_file():
+        files = [path]
+    else:
+        raise FixtureError([f"{path}: no such file or directory"])
+    documents = []
+    for file in files:
+        try:
+            document = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise FixtureError([f"{file}{where}: not valid YAML: {problem}"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FixtureError([f"{file}: cannot be read: {exc}"]) from None
+        if document is None:
+            document = {}
+        if not isinstance(document, dict):
+            raise FixtureError([f"{file}: the top level must be a mapping of sections"])
+        unknown = [k for k in document if k not in SECTIONS]
+        if unknown:
+            raise FixtureError(
+                [f"{file}: {k} (line {_line_of(file, [k])}): unknown section "
+                 f"(known: {', '.join(SECTIONS)})" for k in unknown]
+            )  # fmt: skip
+        documents.append((file, document))
+    return documents
+
+
+def _build(sections: Mapping[str, tuple[Path, Any]]) -> Fixtures:
+    problems: list[str] = []
+    loaded: dict[str, Any] = {}
+    for key, (file, value) in sections.items():
+        try:
+            loaded[key] = DocumentSpec().load({key: value})[key]
+        except ValidationError as exc:
+            problems.extend(_describe(file, list(_flatten(exc.messages))))
+    if problems:
+        raise FixtureError(problems)
+    for key in ("machines", "shops"):
+        if key not in sections:
+            raise FixtureError([f"fixtures: section '{key}' is missing and no default applies"])
+    machines_file = sections["machines"][0]
+    try:
+        machines = build_machines(loaded["machines"])
+    except MachineError as exc:
+        parts = ["machines", *_split(exc.path)]
+        line = _line_of(machines_file, parts)
+        raise FixtureError(
+            [f"{machines_file}: {_join(parts)} (line {line}): {exc.message}"]
+        ) from None
+    fee_rules = {
+        name: money.FeeRule(r["percent"], r["fixed"])
+        for name, r in loaded.get("fee_rules", {}).items()
+    }
+    shops_file = sections["shops"][0]
+    problems = [
+        f"{shops_file}: {_join(parts)} (line {_line_of(shops_file, parts)}): {message}"
+        for parts, message in _cross_check(loaded["shops"], machines, fee_rules)
+    ]
+    if problems:
+        raise FixtureError(problems)
+    sources = {key: file for key, (file, _) in sections.items()}
+    return Fixtures(machines, fee_rules, loaded["shops"], sources)
+
+
+def _cross_check(shops, machines, fee_rules) -> Iterable[tuple[list, str]]:
+    """What schemas cannot see: references, uniqueness, states, amounts per currency."""
+    handles: set[str] = set()
+    tokens: set[str] = set()
+    for si, shop in enumerate(shops):
+        at = ["shops", si]
+        if shop["handle"] in handles:
+            yield [*at, "handle"], f"duplicate shop handle '{shop['handle']}'"
+        handles.add(shop["handle"])
+        try:
+            money.check_currency(shop["currency"])
+        except ValueError as exc:
+            yield [*at, "currency"], str(exc)
+        if shop["fee_rule"] is not None and shop["fee_rule"] not in fee_rules:
+            yield [*at, "fee_rule"], f"unknown fee rule '{shop['fee_rule']}'"
+        app_names = [a["name"] for a in shop["apps"]]
+        for ai, name in enumerate(app_names):
+            if app_names.index(name) != ai:
+                yield [*at, "apps", ai, "name"], f"duplicate app name '{name}'"
+        for ti, token in enumerate(shop["tokens"]):
+            if token["token"] in tokens:
+                yield [*at, "tokens", ti, "token"], "duplicate token"
+            tokens.add(token["token"])
+            if token["app"] is not None and token["app"] not in app_names:
+                yield [*at, "tokens", ti, "app"], f"unknown app '{token['app']}'"
+        yield from _check_orders(at, shop, app_names, machines)
+
+
+def _check_orders(at, shop, app_names, machines) -> Iterable[tuple[list, str]]:
+    order_ids: set[int] = set()
+    payment_ids: set[str] = set()
+    legacy_ids: set[int] = set()
+    child_ids: dict[str, set[str]] = {"capture": set(), "void": set(), "refund": set()}
+    for oi, order in enumerate(shop["orders"]):
+        o_at = [*at, "orders", oi]
+        if order["id"] in order_ids:
+            yield [*o_at, "id"], f"duplicate order id {order['id']}"
+        order_ids.add(order["id"])
+        paid = 0
+        for pi, payment in enumerate(order["payments"]):
+            p_at = [*o_at, "payments", pi]
+            currency = payment["currency"] or shop["currency"]
+            if payment["payment_id"] in payment_ids:
+                yield [*p_at, "payment_id"], f"duplicate payment id '{payment['payment_id']}'"
+            payment_ids.add(payment["payment_id"])
+            if payment["id"] is not None:
+                if payment["id"] in legacy_ids:
+                    yield [*p_at, "id"], f"duplicate payment id {payment['id']}"
+                legacy_ids.add(payment["id"])
+            try:
+                money.check_currency(currency)
+                for key in ("amount", "captured_amount", "refunded_amount"):
+                    if payment[key] is not None:
+                        money.parse_amount(payment[key], currency, allow_zero=key != "amount")
+            except ValueError as exc:
+                yield [*p_at, "amount"], str(exc)
+            if payment["app"] is not None and payment["app"] not in app_names:
+                yield [*p_at, "app"], f"unknown app '{payment['app']}'"
+            machine = machines["payment"]
+            if payment["state"] not in machine.states:
+                yield [*p_at, "state"], _unknown_state("payment", payment["state"], machine)
+            elif machine.view(payment["state"], "legacy_status") == "paid":
+                paid += 1
+                if paid > 1:
+                    yield [*p_at, "state"], "only one payment per order can be paid (available)"
+            for kind, key in (("capture", "captures"), ("void", "voids"), ("refund", "refunds")):
+                for ci, child in enumerate(payment[key]):
+                    c_at = [*p_at, key, ci]
+                    child_id = child[f"{kind}_id"]
+                    if child_id in child_ids[kind]:
+                        yield [*c_at, f"{kind}_id"], f"duplicate {kind} id '{child_id}'"
+                    child_ids[kind].add(child_id)
+                    if child["state"] not in machines[kind].states:
+                        yield [*c_at, "state"], _unknown_state(kind, child["state"], machines[kind])
+
+
+def _unknown_state(kind: str, state: str, machine: Machine) -> str:
+    return f"unknown {kind} state '{state}' (known: {', '.join(machine.states)})"
+
+
+# ---- error locations ---------------------------------------------------------------------
+
+
+def _flatten(messages: Any, parts: list | None = None) -> Iterable[tuple[list, str]]:
+    parts = parts or []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from _flatten(value, parts)
+            elif isinstance(value, dict) and set(value) <= {"key", "value"} and value:
+                # marshmallow's Dict errors: {"name": {"value": {...}}}
+                yield from _flatten(value.get("value", value.get("key")), [*parts, key])
+            else:
+                yield from _flatten(value, [*parts, key])
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flatten(message, parts)
+    else:
+        message = str(messages)
+        if message == "Unknown field.":
+            message = "unknown key (check its spelling)"
+        yield parts, message
+
+
+def _describe(file: Path, items: list[tuple[list, str]]) -> list[str]:
+    return [f"{file}: {_join(parts)} (line {_line_of(file, parts)}): {msg}" for parts, msg in items]
+
+
+def _join(parts: list) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _split(dotted: str) -> list:
+    parts: list = []
+    for piece in dotted.split("."):
+        name, *indexes = piece.replace("]", "").split("[")
+        parts.append(name)
+        parts.extend(int(i) for i in indexes)
+    return parts
+
+
+def _line_of(file: Path, parts: list) -> int:
+    """The line of the deepest node of ``parts`` that exists in the file."""
+    try:
+        node = yaml.compose(Path(file).read_text(encoding="utf-8"), Loader=_Loader)
+    except (yaml.YAMLError, OSError):
+        return 1
+    line = 1
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(part)), None)
+            key = next((k for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = key.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def resolve_when(value: tuple, now) -> Any:
+    """A :class:`When` value to an instant, relative ones against ``now``."""
+    kind, amount, sign = value
+    return amount if kind == "absolute" else now + sign * amount

@@ -1,0 +1,81 @@
+"""The generated OpenAPI documents, served as JSON/YAML, and an offline docs page at ``/docs``."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import yaml
+from flask import Blueprint, Flask, Response, current_app
+
+from sandbox.errors import NotFound
+
+docs = Blueprint("sandbox-docs", __name__)
+
+
+def spec_dict(app: Flask, name: str) -> dict[str, Any]:
+    return app.extensions["sandbox_apis"][name].spec.to_dict()
+
+
+def spec_yaml(app: Flask, name: str) -> str:
+    return yaml.safe_dump(spec_dict(app, name), sort_keys=False, allow_unicode=True, width=100)
+
+
+def _document(name: str, kind: str) -> str:
+    """Rendered once per process: the specs never change after start-up."""
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("sandbox_spec_cache", {})
+    if (name, kind) not in cache:
+        spec = spec_dict(app, name)
+        cache[name, kind] = json.dumps(spec, indent=2) if kind == "json" else spec_yaml(app, name)
+    return cache[name, kind]
+
+
+@docs.get("/openapi/<name>.<any(json,yaml):kind>")
+def openapi(name: str, kind: str):
+    if name not in current_app.extensions["sandbox_apis"]:
+        raise NotFound(f"No OpenAPI document '{name}' (known: platform, control)")
+    mimetype = "application/json" if kind == "json" else "application/yaml"
+    return Response(_document(name, kind), mimetype=mimetype)
+
+
+@docs.get("/docs")
+def docs_page():
+    app = current_app._get_current_object()
+    sections = [_render(name, spec_dict(app, name)) for name in app.extensions["sandbox_apis"]]
+    return Response(_PAGE.format(body="\n".join(sections)), mimetype="text/html")
+
+
+def _render(name: str, spec: dict[str, Any]) -> str:
+    info = spec["info"]
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, op in operations.items():
+            if method == "parameters":
+                continue
+            codes = ", ".join(op.get("responses", {}))
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
+                f"</td><td>{html.escape(op.get('summary', ''))}<br><small>"
+                f"{html.escape(op.get('description', ''))}</small></td><td>{codes}</td></tr>"
+            )
+    return (
+        f"<h2>{html.escape(info['title'])}</h2><p>{html.escape(info.get('description', ''))}</p>"
+        f'<p><a href="/openapi/{name}.json">{name}.json</a> · '
+        f'<a href="/openapi/{name}.yaml">{name}.yaml</a></p>'
+        f"<table><tr><th>Method</th><th>Path</th><th>What</th><th>Responses</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Genstore Sandbox API</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4em;
+text-align:left;vertical-align:top}}code{{background:#f4f4f4;padding:0 .2em}}</style></head>
+<body><h1>Genstore Sandbox</h1><p>Every endpoint the sandbox serves, from the same OpenAPI
+documents code generators use.</p>{body}</body></html>"""
+
+
+def register_docs(app: Flask) -> None:
+    app.register_blueprint(docs)

@@ -1,0 +1,1 @@
+"""The platform side: what Genstore itself answers (seeds 000, 002, 003)."""

@@ -1,0 +1,113 @@
+"""The six ``PUT /api/202412/app/...`` calls a payment app makes (seed 000).
+
+A result, once set, cannot change: the same result again is a no-op, a different one a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sandbox.core.timefmt import to_storage
+from sandbox.errors import Conflict, Forbidden, NotFound
+from sandbox.platform.auth import Principal
+from sandbox.platform.lifecycle import Lifecycle
+from sandbox.platform.records import Payment, load_operation, load_payment
+from sandbox.store.db import Database
+
+# The payment event each callback fires, by result.
+PAYMENT_EVENTS = {"payment": ("succeed", "fail"), "pre_authorize": ("authorize", "fail")}
+# What the payment does when a capture, void or refund succeeds.
+PAYMENT_EVENT_FOR_OPERATION = {"capture": "capture", "void": "void", "refund": "refund"}
+
+
+@dataclass(frozen=True)
+class Result:
+    result: bool
+    reason: str | None
+    channel_id: str
+
+
+class Callbacks:
+    def __init__(self, db: Database, lifecycle: Lifecycle, now: Callable[[], datetime]):
+        self.db = db
+        self.lifecycle = lifecycle
+        self.now = now
+
+    def account_authorize(self, principal: Principal, ready: bool) -> None:
+        if principal.app_id is None:
+            raise Forbidden("account_authorize needs the access token of a payment app")
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE apps SET activated = ?, activated_at = ? WHERE id = ?",
+                (int(ready), to_storage(self.now()) if ready else None, principal.app_id),
+            )
+
+    def payment_result(self, principal: Principal, via: str, payment_id: str, result: Result):
+        """``via`` is ``payment`` or ``pre_authorize``; both report the one payment result."""
+        with self.db.write() as conn:
+            payment = self._payment(conn, principal, payment_id)
+            if self._already_reported(conn, principal.shop_id, "payment", payment_id, result):
+                return
+            event = PAYMENT_EVENTS[via][0 if result.result else 1]
+            now = self.now()
+            self.lifecycle.fire_payment(
+                conn, payment, event, now, f"PUT /api/202412/app/{via}/{payment_id}",
+                channel_id=result.channel_id,
+            )  # fmt: skip
+            _store_result(conn, principal.shop_id, "payment", payment_id, result, now)
+
+    def operation_result(self, principal: Principal, kind: str, operation_id: str, result: Result):
+        """A capture, void or refund result; on success the payment moves too, atomically."""
+        with self.db.write() as conn:
+            operation = load_operation(conn, principal.shop_id, kind, operation_id)
+            if operation is None:
+                raise NotFound(f"{kind.capitalize()} {operation_id} not found")
+            payment = self._payment(conn, principal, operation.payment_id)
+            if self._already_reported(conn, principal.shop_id, kind, operation_id, result):
+                return
+            now = self.now()
+            cause = f"PUT /api/202412/app/{kind}/{operation_id}"
+            self.lifecycle.fire_operation(
+                conn, operation, "succeed" if result.result else "fail", now, cause,
+                channel_id=result.channel_id,
+            )  # fmt: skip
+            if result.result:
+                self.lifecycle.fire_payment(
+                    conn, payment, PAYMENT_EVENT_FOR_OPERATION[kind], now, cause,
+                    amount=operation.amount,
+                )  # fmt: skip
+            _store_result(conn, principal.shop_id, kind, operation_id, result, now)
+
+    def _payment(self, conn, principal: Principal, payment_id: str) -> Payment:
+        payment = load_payment(conn, principal.shop_id, payment_id)
+        if payment is None:
+            raise NotFound(f"Payment {payment_id} not found")
+        if principal.app_id is not None and payment.app_id not in (None, principal.app_id):
+            raise Forbidden(f"Payment {payment_id} belongs to another payment app")
+        return payment
+
+    def _already_reported(self, conn, shop_id, kind, object_id, result: Result) -> bool:
+        row = conn.execute(
+            "SELECT result FROM results WHERE shop_id = ? AND kind = ? AND object_id = ?",
+            (shop_id, kind, object_id),
+        ).fetchone()
+        if row is None:
+            return False
+        if bool(row["result"]) == result.result:
+            return True
+        first = "true" if row["result"] else "false"
+        raise Conflict(
+            f"The {kind} result for {object_id} is already {first} and cannot change",
+            details={"result": [f"already reported as {first}"]},
+        )
+
+
+def _store_result(conn, shop_id, kind, object_id, result: Result, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO results (shop_id, kind, object_id, result, reason, channel_id, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (shop_id, kind, object_id, int(result.result), result.reason, result.channel_id,
+         to_storage(now)),
+    )  # fmt: skip

@@ -1,0 +1,160 @@
+"""Platform endpoints (seeds 000, 002, 003): thin handlers over :class:`PlatformService`."""
+
+from __future__ import annotations
+
+from flask import g
+
+from sandbox.errors import BadRequest
+from sandbox.platform import schemas as s
+from sandbox.platform.callbacks import Result
+from sandbox.platform.service import ORDER_SCOPES, PAYMENT_APP_SCOPES, TRANSACTION_SCOPES
+from sandbox.web import Blueprint, ErrorSchema, secured, services
+
+callbacks = Blueprint(
+    "payment-app callbacks",
+    __name__,
+    url_prefix="/api/202412/app",
+    description="What a payment app calls to report results (seed 000). Answers 200 {}.",
+)
+transactions = Blueprint(
+    "transactions",
+    __name__,
+    url_prefix="/api/202412",
+    description="Merchant queries of payment transactions (seed 002).",
+)
+legacy = Blueprint(
+    "legacy order payments",
+    __name__,
+    url_prefix="/orders",
+    description="The legacy Order Payment API (seed 003).",
+)
+
+ID_MISMATCH = "{field} '{body}' does not match the id in the path '{path}'"
+
+
+def _result(pay: dict, id_field: str, channel_field: str, path_id: str) -> Result:
+    if pay[id_field] != path_id:
+        message = ID_MISMATCH.format(field=id_field, body=pay[id_field], path=path_id)
+        raise BadRequest(f"Invalid request: pay.{id_field}: {message}",
+                         details={f"pay.{id_field}": [message]})  # fmt: skip
+    return Result(pay["result"], pay.get("reason"), pay[channel_field])
+
+
+@callbacks.route("/account_authorize", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.AccountAuthorizeBody)
+@callbacks.response(200, s.Empty)
+def account_authorize(body):
+    """Update the account authorization result"""
+    services().platform.callbacks.account_authorize(g.principal, body["pay"]["ready"])
+    return {}
+
+
+@callbacks.route("/payment/<payment_id>", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.PaymentResultBody)
+@callbacks.response(200, s.Empty)
+@callbacks.alt_response(404, schema=ErrorSchema, description="Unknown payment")
+@callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
+def payment_result(body, payment_id):
+    """Update the payment result"""
+    result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
+    services().platform.callbacks.payment_result(g.principal, "payment", payment_id, result)
+    return {}
+
+
+@callbacks.route("/pre_authorize/<payment_id>", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.PreAuthorizeResultBody)
+@callbacks.response(200, s.Empty)
+@callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
+@callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
+def pre_authorize_result(body, payment_id):
+    """Update the authorization result of a manual-capture payment"""
+    result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
+    services().platform.callbacks.payment_result(g.principal, "pre_authorize", payment_id, result)
+    return {}
+
+
+@callbacks.route("/capture/<capture_id>", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.CaptureResultBody)
+@callbacks.response(200, s.Empty)
+@callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
+@callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
+def capture_result(body, capture_id):
+    """Update the capture result"""
+    result = _result(body["pay"], "captureId", "channelCaptureId", capture_id)
+    services().platform.callbacks.operation_result(g.principal, "capture", capture_id, result)
+    return {}
+
+
+@callbacks.route("/void/<void_id>", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.VoidResultBody)
+@callbacks.response(200, s.Empty)
+@callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
+@callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
+def void_result(body, void_id):
+    """Update the void (cancel authorization) result"""
+    result = _result(body["pay"], "voidId", "channelVoidId", void_id)
+    services().platform.callbacks.operation_result(g.principal, "void", void_id, result)
+    return {}
+
+
+@callbacks.route("/refund/<refund_id>", methods=["PUT"])
+@secured(callbacks, *PAYMENT_APP_SCOPES)
+@callbacks.arguments(s.RefundResultBody)
+@callbacks.response(200, s.Empty)
+@callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
+@callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
+def refund_result(body, refund_id):
+    """Update the refund result"""
+    result = _result(body["pay"], "refundId", "channelRefundId", refund_id)
+    services().platform.callbacks.operation_result(g.principal, "refund", refund_id, result)
+    return {}
+
+
+@transactions.route("/payment/<payment_id>", methods=["GET"])
+@secured(transactions, *TRANSACTION_SCOPES)
+@transactions.response(200, s.Transaction)
+@transactions.alt_response(404, schema=ErrorSchema, description="Unknown payment")
+def get_payment(payment_id):
+    """Get payment"""
+    return services().platform.transaction(g.principal, payment_id)
+
+
+@legacy.route("/<int:order_id>/payments", methods=["GET"])
+@secured(legacy, *ORDER_SCOPES)
+@legacy.arguments(s.FieldsQuery, location="query")
+@legacy.response(200, s.LegacyPaymentList)
+@legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
+def list_order_payments(query, order_id):
+    """Get all payments of an order"""
+    platform = services().platform
+    fields = platform.parse_fields(query.get("fields"))
+    return {"payments": platform.legacy_payments(g.principal, order_id, fields)}
+
+
+@legacy.route("/<int:order_id>/payments/count", methods=["GET"])
+@secured(legacy, *ORDER_SCOPES)
+@legacy.response(200, s.LegacyCount)
+@legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
+def count_order_payments(order_id):
+    """Count the payments of an order"""
+    return {"count": services().platform.legacy_count(g.principal, order_id)}
+
+
+@legacy.route("/<int:order_id>/payments/<int:payment_id>", methods=["GET"])
+@secured(legacy, *ORDER_SCOPES)
+@legacy.arguments(s.FieldsQuery, location="query")
+@legacy.response(200, s.LegacyPaymentOne)
+@legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
+def get_order_payment(query, order_id, payment_id):
+    """Get one payment of an order"""
+    platform = services().platform
+    fields = platform.parse_fields(query.get("fields"))
+    return {"payment": platform.legacy_payment(g.principal, order_id, payment_id, fields)}
+
+
+BLUEPRINTS = (callbacks, transactions, legacy)

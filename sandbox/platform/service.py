@@ -1,0 +1,117 @@
+"""The platform backend: what the HTTP handlers call. Owns no Flask, holds no request state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.core.clock import Clock
+from sandbox.core.fixtures import Fixtures
+from sandbox.errors import BadRequest, NotFound
+from sandbox.platform import views
+from sandbox.platform.auth import Principal, authenticate, require_any
+from sandbox.platform.callbacks import Callbacks
+from sandbox.platform.lifecycle import Lifecycle
+from sandbox.platform.records import (
+    Payment,
+    Shop,
+    load_order,
+    load_order_payments,
+    load_payment,
+    load_shop,
+)
+from sandbox.store.db import Database
+
+TRANSACTION_SCOPES = ("read_payments_transaction", "write_payments_transaction")
+ORDER_SCOPES = ("read_orders", "write_orders")
+PAYMENT_APP_SCOPES = ("write_payment",)
+
+
+class PlatformService:
+    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock):
+        self.db = db
+        self.fixtures = fixtures
+        self.clock = clock
+        self.lifecycle = Lifecycle(db, fixtures.machines)
+        self.callbacks = Callbacks(db, self.lifecycle, clock.now)
+
+    def principal(self, token: str | None, scopes: tuple[str, ...]) -> Principal:
+        principal = authenticate(self.db, token)
+        require_any(principal, scopes)
+        return principal
+
+    # ---- merchant transaction query (seed 002) --------------------------------------------
+
+    def transaction(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+        conn = self.db.read()
+        payment = self._payment(principal.shop_id, payment_id)
+        order = load_order(conn, principal.shop_id, payment.order_id)
+        shop = self._shop(principal.shop_id)
+        rule = self.fixtures.fee_rules.get(shop.fee_rule) if shop.fee_rule else None
+        order_no = order["order_no"] if order else str(payment.order_id)
+        return views.transaction(payment, order_no, shop, self.fixtures.machines["payment"], rule)
+
+    # ---- legacy Order Payment API (seed 003) ----------------------------------------------
+
+    def legacy_payments(
+        self, principal: Principal, order_id: int, fields: list[str] | None
+    ) -> list[dict[str, Any]]:
+        shop, payments = self._order_payments(principal, order_id)
+        machine = self.fixtures.machines["payment"]
+        available = views.available_payment(payments, machine)
+        return [
+            views.select_fields(views.legacy_payment(p, shop, machine, p is available), fields)
+            for p in payments
+        ]
+
+    def legacy_count(self, principal: Principal, order_id: int) -> int:
+        return len(self._order_payments(principal, order_id)[1])
+
+    def legacy_payment(
+        self, principal: Principal, order_id: int, legacy_id: int, fields: list[str] | None
+    ) -> dict[str, Any]:
+        shop, payments = self._order_payments(principal, order_id)
+        machine = self.fixtures.machines["payment"]
+        available = views.available_payment(payments, machine)
+        for payment in payments:
+            if payment.legacy_id == legacy_id:
+                body = views.legacy_payment(payment, shop, machine, payment is available)
+                return views.select_fields(body, fields)
+        raise NotFound(f"Payment {legacy_id} not found in order {order_id}")
+
+    @staticmethod
+    def parse_fields(raw: str | None) -> list[str] | None:
+        if raw is None or not raw.strip():
+            return None
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+        unknown = [name for name in names if name not in views.LEGACY_FIELDS]
+        if unknown:
+            raise BadRequest(
+                f"Unknown field(s) in fields: {', '.join(unknown)} "
+                f"(known: {', '.join(views.LEGACY_FIELDS)})",
+                details={"fields": [f"unknown field '{name}'" for name in unknown]},
+            )
+        return names
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _payment(self, shop_id: int, payment_id: str) -> Payment:
+        payment = load_payment(self.db.read(), shop_id, payment_id)
+        if payment is None:
+            raise NotFound(f"Payment {payment_id} not found")
+        return self.lifecycle.settled_payment(payment, self.clock.now)
+
+    def _shop(self, shop_id: int) -> Shop:
+        shop = load_shop(self.db.read(), shop_id)
+        if shop is None:  # the shop was reset away under a live token
+            raise NotFound("Shop not found")
+        return shop
+
+    def _order_payments(self, principal: Principal, order_id: int) -> tuple[Shop, list[Payment]]:
+        conn = self.db.read()
+        if load_order(conn, principal.shop_id, order_id) is None:
+            raise NotFound(f"Order {order_id} not found")
+        payments = [
+            self.lifecycle.settled_payment(p, self.clock.now)
+            for p in load_order_payments(conn, principal.shop_id, order_id)
+        ]
+        return self._shop(principal.shop_id), payments

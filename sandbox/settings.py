@@ -1,0 +1,72 @@
+"""Every setting in one typed dataclass.
+
+Values come from defaults, then environment variables ``GENSTORE_SANDBOX_<NAME>``, then CLI
+flags (the CLI passes them to :meth:`Settings.from_env` as overrides).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "GENSTORE_SANDBOX_"
+
+
+def default_fixtures_dir() -> Path:
+    """The fixtures shipped with the sandbox: the repo's ``fixtures/`` or the wheel's copy."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "_fixtures", package_dir.parent / "fixtures"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the default fixtures directory is missing from this installation")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    threads: int = 8
+    fixtures: Path = field(default_factory=default_fixtures_dir)
+    data_dir: Path = Path(".sandbox-data")
+    # A database path overrides data_dir; ":memory:" is refused (workers must share the file).
+    database: Path | None = None
+    max_body_bytes: int = 1024 * 1024
+    # Extra `info` bytes for GENSTORE-V1's HKDF (the public docs are silent; empty by default).
+    hkdf_info: str = ""
+    log_level: str = "info"
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or (self.data_dir / "sandbox.sqlite3")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from the environment, then apply non-None overrides."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _coerce(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("fixtures", "data_dir", "database"):
+            if key in values and not isinstance(values[key], Path):
+                values[key] = Path(str(values[key]))
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _coerce(name: str, type_name: object, raw: str) -> object:
+    kind = str(type_name)
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(
+                f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
+            ) from None
+    if "Path" in kind:
+        return Path(raw)
+    return raw

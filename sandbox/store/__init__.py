@@ -1,0 +1,1 @@
+"""The one store: SQLite (stdlib, WAL) shared by every worker process."""

@@ -1,0 +1,89 @@
+"""Connections and transactions.
+
+One connection per thread per process (a forked worker never reuses its parent's), autocommit
+for reads, ``BEGIN IMMEDIATE`` for writes so concurrent writers queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sandbox.store.schema import SCHEMA, SCHEMA_VERSION
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class Database:
+    def __init__(self, path: Path):
+        if str(path) == ":memory:":
+            raise StoreError("the store must be a file so every worker process can share it")
+        self.path = Path(path)
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn = self._open()
+            local.pid = os.getpid()
+        return local.conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; re-entrant (an inner ``write`` joins the outer one)."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def read(self) -> sqlite3.Connection:
+        return self.connection()
+
+    def ensure_schema(self) -> None:
+        # executescript commits any open transaction first, so it runs on its own; every
+        # statement is idempotent (IF NOT EXISTS), so concurrent workers may race here.
+        self.connection().executescript(SCHEMA)
+        with self.write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+            elif row["value"] != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by another version of the sandbox (schema "
+                    f"{row['value']}, expected {SCHEMA_VERSION}); start with --reset to reseed it"
+                )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.read().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row["value"]
+
+    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

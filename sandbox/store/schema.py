@@ -1,0 +1,121 @@
+"""Tables. Every row carries its shop: the namespace tests isolate on.
+
+Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
+"""
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    frozen_at TEXT,
+    offset_seconds REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS shops (
+    id INTEGER PRIMARY KEY,
+    handle TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    utc_offset TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    fee_rule TEXT,
+    template TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS apps (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    activated INTEGER NOT NULL,
+    activated_at TEXT,
+    UNIQUE (shop_id, name)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL,
+    app_id INTEGER,
+    scopes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS orders (
+    shop_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    order_no TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, id)
+);
+CREATE TABLE IF NOT EXISTS payments (
+    shop_id INTEGER NOT NULL,
+    payment_id TEXT NOT NULL,
+    legacy_id INTEGER NOT NULL,
+    order_id INTEGER NOT NULL,
+    app_id INTEGER,
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    manual_capture INTEGER NOT NULL,
+    test INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    state_entered_at TEXT NOT NULL,
+    channel_payment_id TEXT,
+    captured_amount TEXT NOT NULL,
+    refunded_amount TEXT NOT NULL,
+    method TEXT NOT NULL,
+    bank_code TEXT NOT NULL,
+    pay_by_other INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    paid_at TEXT,
+    PRIMARY KEY (shop_id, payment_id),
+    UNIQUE (shop_id, legacy_id)
+);
+CREATE INDEX IF NOT EXISTS payments_by_order ON payments (shop_id, order_id);
+CREATE TABLE IF NOT EXISTS operations (
+    shop_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    amount TEXT,
+    state TEXT NOT NULL,
+    state_entered_at TEXT NOT NULL,
+    channel_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, kind, operation_id)
+);
+CREATE INDEX IF NOT EXISTS operations_by_payment ON operations (shop_id, payment_id);
+CREATE TABLE IF NOT EXISTS results (
+    shop_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    result INTEGER NOT NULL,
+    reason TEXT,
+    channel_id TEXT,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, kind, object_id)
+);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    cause TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_payment ON history (shop_id, payment_id);
+"""
+
+# Tables holding one shop's data, in the order a reset deletes them.
+SHOP_TABLES = ("history", "results", "operations", "payments", "orders", "tokens", "apps")

@@ -1,0 +1,138 @@
+"""HTTP plumbing shared by every surface: request parsing, errors, auth, the services handle.
+
+Handlers stay thin: parse (schemas), call a service, return what it gives.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, current_app, g, request
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from sandbox.errors import ApiError, BadRequest, validation_error
+from sandbox.platform.auth import TOKEN_HEADER
+
+
+class ErrorSchema(ma.Schema):
+    """Genstore's error shape: always an ``error`` string; ``details`` names failing fields."""
+
+    error = ma.fields.String(required=True, metadata={"example": "Payment PI0020 not found"})
+    details = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "For validation errors: field path -> what is wrong"},
+    )
+
+
+class Parser(FlaskParser):
+    """Bodies parse as JSON whatever the Content-Type; every failure is a Genstore 400."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req, schema):
+        if not req.get_data(cache=True):
+            return ma.missing
+        try:
+            return json.loads(req.get_data(cache=True))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.messages
+        # webargs keys messages by location ({"json": {...}}); the location is noise to users.
+        if isinstance(messages, dict) and len(messages) == 1:
+            ((location, inner),) = messages.items()
+            if location in ("json", "query", "view_args", "headers") and isinstance(inner, dict):
+                messages = inner
+        raise validation_error(messages)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        """Errors are handled once, app-wide, by :func:`install_error_handlers`."""
+
+
+@dataclass
+class Services:
+    settings: Any
+    db: Any
+    fixtures: Any
+    clock: Any
+    ids: Any
+    platform: Any
+    control: Any
+
+
+def services() -> Services:
+    return current_app.extensions["sandbox"]
+
+
+def secured(blp: Blueprint, *scopes: str):
+    """Require an access token with any of ``scopes``; document it in the spec too."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            g.principal = services().platform.principal(request.headers.get(TOKEN_HEADER), scopes)
+            return fn(*args, **kwargs)
+
+        wrapper = blp.alt_response(403, schema=ErrorSchema, description="Scope missing")(wrapper)
+        wrapper = blp.alt_response(401, schema=ErrorSchema, description="Token missing or unknown")(
+            wrapper
+        )
+        return blp.doc(
+            security=[{"accessToken": []}],
+            description=f"Requires ANY of the following access scopes: {', '.join(scopes)}",
+        )(wrapper)
+
+    return decorator
+
+
+def error_body(message: str, details: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return exc.to_body(), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if isinstance(exc, NotFound):
+            message = f"Not found: {request.method} {request.path}"
+        elif isinstance(exc, MethodNotAllowed):
+            allowed = ", ".join(sorted(m for m in (exc.valid_methods or []) if m != "OPTIONS"))
+            message = (
+                f"Method {request.method} is not allowed on {request.path} (allowed: {allowed})"
+            )
+        elif isinstance(exc, RequestEntityTooLarge):
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"Request body too large (limit {limit} bytes)"
+        else:
+            message = exc.description or exc.name
+        response = exc.get_response()
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return error_body(message), exc.code or 500, headers
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_body(f"Internal sandbox error ({type(exc).__name__}); see the server log"), 500
