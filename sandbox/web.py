@@ -43,6 +43,8 @@ class Parser(FlaskParser):
             return json.loads(req.get_data(cache=True))
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest("Request body is not valid JSON: nested too deeply") from None
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages

@@ -3,6 +3,8 @@ never needs a token: it is the tester's side of the glass."""
 
 from __future__ import annotations
 
+import os
+
 from sandbox import __version__
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
@@ -24,6 +26,7 @@ def health():
         "version": __version__,
         "shops": count,
         "now": svc.clock.now().isoformat(),
+        "worker": os.getpid(),
     }
 
 
@@ -117,6 +120,15 @@ def fire_event(query, body, kind, object_id):
     return services().control.fire_event(
         query["shop"], kind.rstrip("s"), object_id, body["event"], body.get("amount")
     )
+
+
+@control.route("/payments/<payment_id>", methods=["GET"])
+@control.arguments(s.ShopQuery, location="query")
+@control.response(200, s.PaymentDetail)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+def payment_detail(query, payment_id):
+    """The platform's record of a payment: machine state, amounts, captures, voids, refunds"""
+    return services().control.payment_detail(query["shop"], payment_id)
 
 
 @control.route("/payments/<payment_id>/history", methods=["GET"])

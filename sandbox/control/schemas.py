@@ -13,6 +13,7 @@ class Health(ma.Schema):
     version = fields.String()
     shops = fields.Integer()
     now = fields.String(metadata={"description": "The sandbox clock"})
+    worker = fields.Integer(metadata={"description": "The answering worker process's pid"})
 
 
 class Token(ma.Schema):
@@ -99,6 +100,30 @@ class EventResult(ma.Schema):
     kind = fields.String()
     id = fields.String()
     state = fields.String()
+
+
+class OperationView(ma.Schema):
+    kind = fields.String(metadata={"enum": ["capture", "void", "refund"]})
+    id = fields.String()
+    state = fields.String()
+    amount = fields.String(allow_none=True)
+    channelId = fields.String(allow_none=True)
+
+
+class PaymentDetail(ma.Schema):
+    class Meta:
+        ordered = True
+
+    paymentId = fields.String()
+    orderId = fields.Integer()
+    state = fields.String(metadata={"description": "The payment machine's state"})
+    amount = fields.String()
+    capturedAmount = fields.String()
+    refundedAmount = fields.String()
+    currency = fields.String()
+    manualCapture = fields.Boolean()
+    channelPaymentId = fields.String(allow_none=True)
+    operations = fields.List(fields.Nested(OperationView))
 
 
 class HistoryEntry(ma.Schema):

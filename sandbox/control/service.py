@@ -181,6 +181,44 @@ class ControlService:
             moved = self.lifecycle.fire_operation(conn, operation, event, now, "control")
             return {"kind": kind, "id": object_id, "state": moved.state}
 
+    def payment_detail(self, handle: str, payment_id: str) -> dict[str, Any]:
+        """The platform's own record of a payment: state, money, operations."""
+        shop = self.shop(handle)
+        payment = load_payment(self.db.read(), shop.id, payment_id)
+        if payment is None:
+            raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
+        payment = self.lifecycle.settled_payment(payment, self.clock.now)
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT * FROM operations WHERE shop_id = ? AND payment_id = ? ORDER BY created_at",
+                (shop.id, payment_id),
+            )
+            .fetchall()
+        )
+        currency = payment.currency
+        return {
+            "paymentId": payment.payment_id,
+            "orderId": payment.order_id,
+            "state": payment.state,
+            "amount": money.format_amount(payment.amount, currency),
+            "capturedAmount": money.format_amount(payment.captured, currency),
+            "refundedAmount": money.format_amount(payment.refunded, currency),
+            "currency": currency,
+            "manualCapture": payment.manual_capture,
+            "channelPaymentId": payment.channel_payment_id,
+            "operations": [
+                {
+                    "kind": r["kind"],
+                    "id": r["operation_id"],
+                    "state": r["state"],
+                    "amount": r["amount"],
+                    "channelId": r["channel_id"],
+                }
+                for r in rows
+            ],
+        }
+
     def history(self, handle: str, payment_id: str) -> list[dict[str, Any]]:
         shop = self.shop(handle)
         rows = (

@@ -61,7 +61,7 @@ GUARDS: dict[str, Callable[[Facts], bool]] = {
         f.event_amount is not None and _refunded_after(f) <= f.captured
     ),
     "refund_partial": lambda f: _refunded_after(f) < f.captured,
-    "refund_full": lambda f: _refunded_after(f) >= f.captured,
+    "refund_full": lambda f: _refunded_after(f) == f.captured,
 }
 GUARD_HELP = {
     "manual_capture": "the payment was created with manualCapture true",

@@ -1,0 +1,139 @@
+"""Start ``genstore-sandbox serve`` as a real process on a free port and talk HTTP to it.
+
+Used by the project's own end-to-end tests and by users' test suites alike::
+
+    with LiveSandbox(data_dir=tmp_path) as sandbox:
+        shop = sandbox.new_shop()
+        requests.get(sandbox.url + "/api/202412/payment/PI...", headers=shop.headers("read"))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+_LISTENING = re.compile(r"listening on (http://\S+)")
+
+
+@dataclass
+class ShopCredentials:
+    handle: str
+    tokens: list[dict[str, Any]]
+    apps: list[dict[str, Any]]
+
+    def token(self, scope: str) -> str:
+        """The first token that has ``scope``."""
+        for token in self.tokens:
+            if scope in token["scopes"]:
+                return token["token"]
+        raise LookupError(f"shop {self.handle} has no token with scope {scope}")
+
+    def headers(self, scope: str) -> dict[str, str]:
+        return {"X-Genstore-Access-Token": self.token(scope)}
+
+
+class LiveSandbox:
+    def __init__(
+        self,
+        data_dir: Path,
+        fixtures: Path | None = None,
+        workers: int = 2,
+        extra_args: tuple[str, ...] = (),
+        startup_timeout: float = 30.0,
+    ):
+        self.data_dir = Path(data_dir)
+        self.fixtures = fixtures
+        self.workers = workers
+        self.extra_args = extra_args
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.output: list[str] = []
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.http = requests.Session()
+
+    def start(self) -> LiveSandbox:
+        command = [sys.executable, "-m", "sandbox", "serve", "--port", "0",
+                   "--data-dir", str(self.data_dir), "--workers", str(self.workers),
+                   *self.extra_args]  # fmt: skip
+        if self.fixtures is not None:
+            command += ["--fixtures", str(self.fixtures)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+        if not self._ready.wait(self.startup_timeout):
+            self.stop()
+            raise RuntimeError("the sandbox did not start:\n" + "".join(self.output))
+        self._wait_healthy()
+        return self
+
+    def _read_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self.output.append(line)
+            if not self._ready.is_set() and (match := _LISTENING.search(line)):
+                self.url = match.group(1)
+                self._ready.set()
+        self._ready.set()  # the process ended; start() reports what it printed
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                break
+            try:
+                if self.url and self.http.get(self.url + "/_sandbox/health", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)  # polling for readiness, not waiting for sandbox time to pass
+        self.stop()
+        raise RuntimeError("the sandbox never became healthy:\n" + "".join(self.output))
+
+    def stop(self) -> int | None:
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        code = self._process.returncode
+        self._process = None
+        self.http.close()
+        return code
+
+    def __enter__(self) -> LiveSandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # ---- conveniences ---------------------------------------------------------------------
+
+    def new_shop(self, **body: Any) -> ShopCredentials:
+        response = self.http.post(self.url + "/_sandbox/shops", json=body, timeout=10)
+        response.raise_for_status()
+        data = response.json()
+        return ShopCredentials(data["handle"], data["tokens"], data["apps"])
+
+    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.url + "/_sandbox" + path, timeout=10, **kwargs)

@@ -1,0 +1,46 @@
+"""The committed OpenAPI documents match the code, validate, and are served."""
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from sandbox.app import SURFACES
+from sandbox.docs import spec_yaml
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_committed_spec_matches_the_code(app, name):
+    committed = ROOT / "openapi" / f"{name}.yaml"
+    assert committed.exists(), f"{committed} is missing: run `make spec`"
+    assert committed.read_text() == spec_yaml(app, name), f"{committed} drifted: run `make spec`"
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_spec_is_valid_openapi(app, name):
+    validate(yaml.safe_load(spec_yaml(app, name)))
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_specs_are_served(client, name):
+    response = client.get(f"/openapi/{name}.json")
+    assert response.status_code == 200
+    assert response.json["info"]["version"]
+    assert client.get(f"/openapi/{name}.yaml").status_code == 200
+
+
+def test_every_platform_endpoint_is_documented(app):
+    paths = yaml.safe_load(spec_yaml(app, "platform"))["paths"]
+    for suffix in ("account_authorize", "payment/{payment_id}", "pre_authorize/{payment_id}",
+                   "capture/{capture_id}", "void/{void_id}", "refund/{refund_id}"):  # fmt: skip
+        assert f"/api/202412/app/{suffix}" in paths
+    assert "/api/202412/payment/{payment_id}" in paths
+    assert "/orders/{order_id}/payments/{payment_id}" in paths
+
+
+def test_docs_page_lists_endpoints(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert b"/api/202412/app/payment/{payment_id}" in page.data
+    assert b"/_sandbox/clock" in page.data
+    assert client.get("/openapi/nope.json").status_code == 404

@@ -1,0 +1,55 @@
+"""Shared fixtures: an in-process app per test, and one live server per session for e2e."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox.app import create_app
+from sandbox.settings import Settings
+from sandbox.testing.live import LiveSandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+# Tokens of the demo shop in fixtures/default.yaml.
+APP_TOKEN = {"X-Genstore-Access-Token": "gst_demo_app_write_payment"}
+READ_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
+ADMIN_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_admin"}
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(Settings(data_dir=tmp_path / "data"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def frozen(client):
+    """Freeze the clock of the in-process app; returns a function that advances it."""
+    assert client.post("/_sandbox/clock", json={"frozen": True}).status_code == 200
+
+    def advance(by):
+        response = client.post("/_sandbox/clock", json={"advance": by})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    return advance
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory):
+    """One real ``serve`` (gunicorn, two workers) on a free port for the whole session."""
+    with LiveSandbox(data_dir=tmp_path_factory.mktemp("live")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def shop(live):
+    """A fresh, isolated shop on the live server for one test."""
+    return live.new_shop()
