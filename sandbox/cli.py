@@ -80,7 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def banner(listeners: list[str]) -> None:
         print(render_banner(settings, db, listeners), flush=True)
 
-    return serve(settings, fixtures, banner)
+    return serve(settings, banner)
 
 
 def render_banner(settings: Settings, db, listeners: list[str]) -> str:

@@ -8,34 +8,39 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from sandbox.app import create_app
-from sandbox.core.fixtures import Fixtures
 from sandbox.settings import Settings
 
 
-class SandboxServer(BaseApplication):
-    def __init__(self, settings: Settings, on_ready=None):
+def gunicorn_options(settings: Settings) -> dict[str, object]:
+    """How the sandbox runs under gunicorn; ``make bench`` runs its reference app the same way."""
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level,
+        "timeout": 60,
+        "graceful_timeout": 5,
+        "keepalive": 5,
+        "proc_name": "genstore-sandbox",
+        # Several sandboxes (CI shards, tests) run side by side: no shared control socket.
+        "control_socket_disable": True,
+    }
+
+
+class WsgiServer(BaseApplication):
+    """gunicorn running ``load_app()`` with :func:`gunicorn_options`; prints URLs when ready."""
+
+    def __init__(self, settings: Settings, load_app, on_ready=None):
         self.settings = settings
+        self.load_app = load_app
         self.on_ready = on_ready
         super().__init__()
 
     def load_config(self) -> None:
-        s = self.settings
-        options = {
-            "bind": f"{s.host}:{s.port}",
-            "workers": s.workers,
-            "threads": s.threads,
-            "worker_class": "gthread",
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": s.log_level,
-            "timeout": 60,
-            "graceful_timeout": 5,
-            "keepalive": 5,
-            "proc_name": "genstore-sandbox",
-            # Several sandboxes (CI shards, tests) run side by side: no shared control socket.
-            "control_socket_disable": True,
-        }
-        for key, value in options.items():
+        for key, value in gunicorn_options(self.settings).items():
             if key in self.cfg.settings:  # older gunicorns lack some settings
                 self.cfg.set(key, value)
         if self.on_ready is not None:
@@ -45,12 +50,11 @@ class SandboxServer(BaseApplication):
             )
 
     def load(self):
-        return create_app(self.settings)
+        return self.load_app()
 
 
-def serve(settings: Settings, fixtures: Fixtures, banner) -> int:
+def serve(settings: Settings, banner) -> int:
     """Run until interrupted; ``banner(urls)`` is printed once the sockets listen."""
-    del fixtures  # each worker loads its own copy; the caller already checked them
-    SandboxServer(settings, on_ready=banner).run()
+    WsgiServer(settings, lambda: create_app(settings), on_ready=banner).run()
     sys.stdout.flush()
     return 0

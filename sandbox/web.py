@@ -12,12 +12,18 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from sandbox.errors import ApiError, BadRequest, validation_error
 from sandbox.platform.auth import TOKEN_HEADER
+
+JSON = "application/json"
+
+
+def dump_json(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ErrorSchema(ma.Schema):
@@ -57,7 +63,50 @@ class Parser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with bodies serialized straight to JSON.
+
+    Handlers return wire-ready dicts built by the domain's view functions; the ``response``
+    schema documents them (OpenAPI) and the test suite checks every response against that
+    document. Skipping marshmallow's dump here halves the cost of the read path.
+    """
+
     ARGUMENTS_PARSER = Parser()
+
+    def response(self, status_code, schema=None, **kwargs):
+        document = super().response(status_code, schema, **kwargs)
+
+        def decorator(func):
+            documented = document(func)
+
+            @functools.wraps(func)
+            def wrapper(*args, **kw):
+                result = func(*args, **kw)
+                if isinstance(result, Response):
+                    return result
+                return Response(dump_json(result), status=status_code, mimetype=JSON)
+
+            wrapper._apidoc = documented._apidoc
+            return wrapper
+
+        return decorator
+
+    def alt_response(self, *args, **kwargs):
+        return _documentation_only(super().alt_response(*args, **kwargs))
+
+    @staticmethod
+    def doc(**kwargs):
+        return _documentation_only(flask_smorest.Blueprint.doc(**kwargs))
+
+
+def _documentation_only(decorator):
+    """Keep what a flask-smorest decorator adds to the docs; drop its runtime wrapper, which
+    would only cost every request a few proxy lookups."""
+
+    def apply(func):
+        func._apidoc = decorator(func)._apidoc
+        return func
+
+    return apply
 
 
 class Api(flask_smorest.Api):

@@ -9,6 +9,7 @@ import pytest
 from sandbox.app import create_app
 from sandbox.settings import Settings
 from sandbox.testing.live import LiveSandbox
+from tests.contract import ContractClient
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -21,7 +22,9 @@ ADMIN_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_admin"}
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(Settings(data_dir=tmp_path / "data"))
+    app = create_app(Settings(data_dir=tmp_path / "data"))
+    app.test_client_class = ContractClient
+    return app
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def get_clock():
 @control.arguments(s.ClockChange)
 @control.response(200, s.ClockView)
 def change_clock(body):
-    """Freeze, unfreeze, set or advance the clock (applied in the order now, frozen, advance)"""
+    """Freeze, set, unfreeze or advance the clock (applied in that order)"""
     return services().control.change_clock(body.get("frozen"), body.get("now"), body.get("advance"))
 
 

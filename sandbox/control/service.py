@@ -148,11 +148,11 @@ class ControlService:
             ) from None
         with self.db.write() as conn:
             state = load_clock(self.db)
-            if target is not None:
-                state = state.set(target)
             if frozen is True and not state.frozen:
                 state = state.freeze()
-            elif frozen is False and state.frozen:
+            if target is not None:  # after freezing, so a frozen clock stands exactly there
+                state = state.set(target)
+            if frozen is False and state.frozen:
                 state = state.unfreeze()
             if step is not None:
                 state = state.advance(step)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -27,6 +28,7 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@lru_cache(maxsize=256)
 def parse_offset(value: str) -> timezone:
     """``"+08:00"`` -> a fixed-offset timezone."""
     match = _OFFSET.match(value or "")

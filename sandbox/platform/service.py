@@ -16,7 +16,7 @@ from sandbox.platform.records import (
     Shop,
     load_order,
     load_order_payments,
-    load_payment,
+    load_payment_with_context,
     load_shop,
 )
 from sandbox.store.db import Database
@@ -42,12 +42,12 @@ class PlatformService:
     # ---- merchant transaction query (seed 002) --------------------------------------------
 
     def transaction(self, principal: Principal, payment_id: str) -> dict[str, Any]:
-        conn = self.db.read()
-        payment = self._payment(principal.shop_id, payment_id)
-        order = load_order(conn, principal.shop_id, payment.order_id)
-        shop = self._shop(principal.shop_id)
+        found = load_payment_with_context(self.db.read(), principal.shop_id, payment_id)
+        if found is None:
+            raise NotFound(f"Payment {payment_id} not found")
+        payment, order_no, shop = found
+        payment = self.lifecycle.settled_payment(payment, self.clock.now)
         rule = self.fixtures.fee_rules.get(shop.fee_rule) if shop.fee_rule else None
-        order_no = order["order_no"] if order else str(payment.order_id)
         return views.transaction(payment, order_no, shop, self.fixtures.machines["payment"], rule)
 
     # ---- legacy Order Payment API (seed 003) ----------------------------------------------
@@ -93,12 +93,6 @@ class PlatformService:
         return names
 
     # ---- helpers --------------------------------------------------------------------------
-
-    def _payment(self, shop_id: int, payment_id: str) -> Payment:
-        payment = load_payment(self.db.read(), shop_id, payment_id)
-        if payment is None:
-            raise NotFound(f"Payment {payment_id} not found")
-        return self.lifecycle.settled_payment(payment, self.clock.now)
 
     def _shop(self, shop_id: int) -> Shop:
         shop = load_shop(self.db.read(), shop_id)

@@ -1,0 +1,121 @@
+"""End to end: the real ``serve`` (gunicorn, several workers) over real HTTP on a free port."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from sandbox.testing.live import LiveSandbox
+from tests.helpers import result_body
+
+PAYMENT = "PI0020261101000000002"
+
+
+def test_health_and_a_production_server(live):
+    response = requests.get(live.url + "/_sandbox/health", timeout=5)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.headers.get("Server", "").startswith("gunicorn")
+
+
+def test_the_banner_prints_urls_and_the_demo_tokens(live):
+    output = "".join(live.output)
+    assert f"listening on {live.url}" in output
+    assert f"{live.url}/api/202412/" in output and f"{live.url}/_sandbox/" in output
+    for token in ("gst_demo_app_write_payment", "gst_demo_merchant_read"):
+        assert token in output
+
+
+def test_workers_share_one_store(live, shop):
+    """A write through one worker is seen by every worker."""
+    with ThreadPoolExecutor(8) as pool:
+        pids = set(
+            pool.map(lambda _: _fresh_get(live.url + "/_sandbox/health")["worker"], range(64))
+        )
+    assert len(pids) >= 2, "expected several worker processes to answer"
+
+    path = f"{live.url}/api/202412/app/payment/{PAYMENT}"
+    response = requests.put(
+        path, json=result_body("payment", PAYMENT), headers=shop.headers("write_payment")
+    )
+    assert response.status_code == 200
+    url = f"{live.url}/api/202412/payment/{PAYMENT}"
+    headers = shop.headers("read_payments_transaction")
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: _fresh_get(url, headers), range(64)))
+    assert {s["payment"]["status"] for s in seen} == {"2"}
+
+
+def test_fresh_shops_are_isolated(live):
+    first, second = live.new_shop(), live.new_shop()
+    path = f"{live.url}/api/202412/app/payment/{PAYMENT}"
+    assert requests.put(
+        path, json=result_body("payment", PAYMENT, False), headers=first.headers("write_payment")
+    ).ok
+    for shop, expected in ((first, "9"), (second, "1")):
+        url = f"{live.url}/api/202412/payment/{PAYMENT}"
+        body = requests.get(url, headers=shop.headers("read_payments_transaction")).json()
+        assert body["payment"]["status"] == expected
+
+
+def test_callbacks_and_queries_over_http(live, shop):
+    app = shop.headers("write_payment")
+    capture = f"{live.url}/api/202412/app/capture/CA0020261101000000003"
+    assert (
+        requests.put(
+            capture, json=result_body("capture", "CA0020261101000000003"), headers=app
+        ).json()
+        == {}
+    )
+    again = requests.put(
+        capture, json=result_body("capture", "CA0020261101000000003", False), headers=app
+    )
+    assert again.status_code == 409 and "cannot change" in again.json()["error"]
+    admin = shop.headers("read_orders")
+    payment = requests.get(f"{live.url}/orders/1003/payments/303", headers=admin).json()["payment"]
+    assert (payment["status"], payment["is_available"]) == ("paid", True)
+
+
+def test_errors_over_http_are_json(live):
+    response = requests.post(live.url + "/api/202412/payment/x")
+    assert response.status_code == 405 and "error" in response.json()
+    response = requests.put(
+        live.url + "/api/202412/app/payment/x",
+        data=b"{" * 100,
+        headers={"X-Genstore-Access-Token": "gst_demo_app_write_payment"},
+    )
+    assert response.status_code == 400 and "not valid JSON" in response.json()["error"]
+
+
+def test_state_survives_a_restart_and_reset_reseeds(tmp_path):
+    headers = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
+    app_token = {"X-Genstore-Access-Token": "gst_demo_app_write_payment"}
+    with LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
+        url = f"{sandbox.url}/api/202412/app/payment/{PAYMENT}"
+        assert requests.put(url, json=result_body("payment", PAYMENT), headers=app_token).ok
+        created = sandbox.new_shop(handle="kept")
+    with LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
+        body = requests.get(f"{sandbox.url}/api/202412/payment/{PAYMENT}", headers=headers).json()
+        assert body["payment"]["status"] == "2"
+        kept = sandbox.control("GET", "/shops/kept").json()
+        assert kept["tokens"] == created.tokens
+    with LiveSandbox(data_dir=tmp_path, workers=1, extra_args=("--reset",)) as sandbox:
+        body = requests.get(f"{sandbox.url}/api/202412/payment/{PAYMENT}", headers=headers).json()
+        assert body["payment"]["status"] == "1"
+        assert sandbox.control("GET", "/shops/kept").status_code == 404
+
+
+def test_clock_is_shared_by_all_workers(tmp_path):
+    with LiveSandbox(data_dir=tmp_path, workers=2) as sandbox:
+        sandbox.control("POST", "/clock", json={"frozen": True, "now": "2031-02-03T04:05:06Z"})
+        with ThreadPoolExecutor(8) as pool:
+            nows = set(
+                pool.map(lambda _: _fresh_get(sandbox.url + "/_sandbox/clock")["now"], range(32))
+            )
+        assert nows == {"2031-02-03T04:05:06.000000+00:00"}
+
+
+def _fresh_get(url, headers=None):
+    """A new connection per call, so requests spread over the workers."""
+    with requests.Session() as session:
+        response = session.get(url, headers=headers, timeout=10)
+        response.raise_for_status()
+        return response.json()

@@ -1,0 +1,124 @@
+"""``make bench``: the sandbox's read path against a bare Flask app, same server, same run.
+
+Starts ``genstore-sandbox serve`` exactly as ``make run`` does (gunicorn, same workers and
+threads), loads ``GET /api/202412/payment/{id}`` with wrk (installed from Debian when missing),
+then the same against a bare Flask app that returns the same bytes. Prints requests/s, p50,
+p99 and the ratio; the goal is 0.8x the bare app or better. A benchmark, not a test: it never
+fails on a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import requests
+
+from sandbox.settings import Settings
+from sandbox.testing.live import LiveSandbox
+
+PAYMENT = "PI0020261101000000001"
+TOKEN = "gst_demo_merchant_read"
+PATH = f"/api/202412/payment/{PAYMENT}"
+GOAL = 0.8
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: installing it from Debian's packages (apt-get install wrk)")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("make bench needs wrk: apt-get install wrk (or brew install wrk)")
+    return found
+
+
+def run_wrk(wrk: str, url: str, seconds: int, connections: int) -> dict[str, float]:
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "-H", f"X-Genstore-Access-Token: {TOKEN}", url]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _millis(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _millis(re.search(r"\s99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": float(len(re.findall(r"Non-2xx|Socket errors", output))),
+    }
+
+
+def _millis(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+class BareApp:
+    def __init__(self, body_file: Path, workers: int, threads: int):
+        command = [sys.executable, "-m", "tests.perf.bare_app", str(body_file)]
+        self.process = subprocess.Popen(
+            [*command, str(workers), str(threads)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.url = ""
+        ready = threading.Event()
+
+        def read():
+            for line in self.process.stdout:
+                if match := re.search(r"listening on (http://\S+)", line):
+                    self.url = match.group(1)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(30) or not self.url:
+            raise RuntimeError("the bare app did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    settings = Settings()
+    print(f"workers={settings.workers} threads={settings.threads} connections={args.connections} "
+          f"duration={args.seconds}s per run, path GET {PATH}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        with LiveSandbox(data_dir=Path(tmp) / "data", workers=settings.workers) as sandbox:
+            response = requests.get(sandbox.url + PATH, headers={"X-Genstore-Access-Token": TOKEN})
+            response.raise_for_status()
+            body_file = Path(tmp) / "body.json"
+            body_file.write_bytes(response.content)
+            run_wrk(wrk, sandbox.url + PATH, 2, args.connections)  # warm up
+            ours = run_wrk(wrk, sandbox.url + PATH, args.seconds, args.connections)
+        bare = BareApp(body_file, settings.workers, settings.threads)
+        try:
+            run_wrk(wrk, bare.url + PATH, 2, args.connections)
+            reference = run_wrk(wrk, bare.url + PATH, args.seconds, args.connections)
+        finally:
+            bare.stop()
+    print(f"{'':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, figures in (("sandbox (stateful)", ours), ("bare Flask (reference)", reference)):
+        print(f"{name:<24}{figures['rps']:>10.0f}{figures['p50']:>10.2f}{figures['p99']:>10.2f}")
+    ratio = ours["rps"] / reference["rps"]
+    verdict = "meets" if ratio >= GOAL else "misses"
+    print(f"ratio sandbox/bare: {ratio:.2f}x ({verdict} the {GOAL}x goal)")
+    if ours["errors"] or reference["errors"]:
+        print("warning: wrk reported non-2xx responses or socket errors")
+
+
+if __name__ == "__main__":
+    main()
