@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -68,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
+        check_port_free(settings.host, settings.port)
         fixtures = load_configured_fixtures(settings)
         db = prepare_store(settings, fixtures, reset=args.reset)
     except FixtureError as exc:
@@ -81,6 +83,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(render_banner(settings, db, listeners), flush=True)
 
     return serve(settings, banner)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail fast and clearly rather than through gunicorn's five retries."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ValueError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); is another sandbox running? "
+                "Pick another port with --port"
+            ) from None
 
 
 def render_banner(settings: Settings, db, listeners: list[str]) -> str:

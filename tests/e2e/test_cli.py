@@ -50,3 +50,16 @@ def test_help_and_version():
     assert "serve" in run("--help").stdout
     assert run("--version").stdout.startswith("genstore-sandbox ")
     assert run().returncode == 2
+
+
+def test_serve_says_clearly_when_the_port_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
