@@ -5,14 +5,20 @@ from __future__ import annotations
 from flask import Flask
 
 from sandbox import __version__
+from sandbox.control.pages import pages as shop_pages
 from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
 from sandbox.control.service import ControlService
 from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
+from sandbox.outbox import Outbox, OutboxSettings
+from sandbox.platform.checkout import CheckoutService
 from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
 from sandbox.platform.service import PlatformService
+from sandbox.psp.processor import PspService
+from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
+from sandbox.psp.routes import pages as psp_pages
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
@@ -27,9 +33,16 @@ SURFACES = {
         "queries (seed 002) and the legacy Order Payment API (seed 003).",
         PLATFORM_BLUEPRINTS,
     ),
+    "payment-app": (
+        "Genstore payment app API (what an app implements)",
+        "The seven calls Genstore makes to a payment app (seed 001), as the sandbox's fake "
+        "payment app implements them under /psp. A real app registers its own URL for each.",
+        PSP_BLUEPRINTS,
+    ),
     "control": (
         "Genstore Sandbox control API",
-        "Drive and inspect the sandbox: health, shops, reset, clock, state machines, events.",
+        "Drive and inspect the sandbox: health, shops, reset, clock, state machines, events, "
+        "checkouts, apps, magic values, the outbox.",
         CONTROL_BLUEPRINTS,
     ),
 }
@@ -50,12 +63,40 @@ def prepare_store(settings: Settings, fixtures: Fixtures, reset: bool = False) -
     return db
 
 
-def create_app(settings: Settings | None = None, fixtures: Fixtures | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, fixtures: Fixtures | None = None, background: bool = False
+) -> Flask:
+    """The whole sandbox. ``background`` starts the outbox's delivery thread (``serve`` does;
+    in-process tests deliver with ``POST /_sandbox/outbox/drain`` instead)."""
     settings = settings or Settings.from_env()
     fixtures = fixtures or load_configured_fixtures(settings)
     db = prepare_store(settings, fixtures)
     clock = Clock(lambda: load_clock(db))
     ids = Ids()
+    outbox = Outbox(
+        db,
+        clock,
+        OutboxSettings(
+            self_url=settings.self_url,
+            timeout=settings.outbox_timeout,
+            max_attempts=settings.outbox_max_attempts,
+        ),
+    )
+    platform = PlatformService(db, fixtures, clock)
+    info = settings.hkdf_info.encode()
+    psp = PspService(
+        db,
+        clock,
+        outbox,
+        ids,
+        fixtures.magic,
+        settings.psp_private_key_path.read_text(),
+        settings.self_url,
+        info,
+    )
+    checkout = CheckoutService(
+        db, fixtures, clock, outbox, ids, platform.lifecycle, settings.self_url, info
+    )
 
     app = Flask("sandbox")
     app.config.update(
@@ -70,12 +111,15 @@ def create_app(settings: Settings | None = None, fixtures: Fixtures | None = Non
         fixtures=fixtures,
         clock=clock,
         ids=ids,
-        platform=PlatformService(db, fixtures, clock),
-        control=ControlService(db, fixtures, clock, ids),
+        platform=platform,
+        control=ControlService(db, fixtures, clock, ids, outbox),
+        outbox=outbox,
+        psp=psp,
+        checkout=checkout,
     )
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():
-        prefix = f"{name.upper()}_"
+        prefix = f"{name.upper().replace('-', '_')}_"
         app.config.update(
             {
                 f"{prefix}API_TITLE": title,
@@ -92,6 +136,10 @@ def create_app(settings: Settings | None = None, fixtures: Fixtures | None = Non
             api.register_blueprint(blueprint)
         apis[name] = api
     app.extensions["sandbox_apis"] = apis
+    app.register_blueprint(psp_pages)
+    app.register_blueprint(shop_pages)
     install_error_handlers(app)
     register_docs(app)
+    if background:
+        outbox.start()
     return app

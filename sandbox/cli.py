@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import socket
 import sys
 import tempfile
@@ -64,11 +65,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env(
-            host=args.host, port=args.port, fixtures=args.fixtures, data_dir=args.data_dir,
-            workers=args.workers, threads=args.threads,
-        )  # fmt: skip
+            host=args.host,
+            port=args.port,
+            fixtures=args.fixtures,
+            data_dir=args.data_dir,
+            workers=args.workers,
+            threads=args.threads,
+        )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
+        if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks
+            settings = dataclasses.replace(settings, port=free_port(settings.host))
         check_port_free(settings.host, settings.port)
         fixtures = load_configured_fixtures(settings)
         db = prepare_store(settings, fixtures, reset=args.reset)
@@ -83,6 +90,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(render_banner(settings, db, listeners), flush=True)
 
     return serve(settings, banner)
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -35,7 +35,8 @@ def _document(name: str, kind: str) -> str:
 @docs.get("/openapi/<name>.<any(json,yaml):kind>")
 def openapi(name: str, kind: str):
     if name not in current_app.extensions["sandbox_apis"]:
-        raise NotFound(f"No OpenAPI document '{name}' (known: platform, control)")
+        known = ", ".join(current_app.extensions["sandbox_apis"])
+        raise NotFound(f"No OpenAPI document '{name}' (known: {known})")
     mimetype = "application/json" if kind == "json" else "application/yaml"
     return Response(_document(name, kind), mimetype=mimetype)
 

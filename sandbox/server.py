@@ -55,6 +55,6 @@ class WsgiServer(BaseApplication):
 
 def serve(settings: Settings, banner) -> int:
     """Run until interrupted; ``banner(urls)`` is printed once the sockets listen."""
-    WsgiServer(settings, lambda: create_app(settings), on_ready=banner).run()
+    WsgiServer(settings, lambda: create_app(settings, background=True), on_ready=banner).run()
     sys.stdout.flush()
     return 0

@@ -37,10 +37,29 @@ class Settings:
     # Extra `info` bytes for GENSTORE-V1's HKDF (the public docs are silent; empty by default).
     hkdf_info: str = ""
     log_level: str = "info"
+    # The URL this sandbox is reached at (what its own pages and callbacks use); by default
+    # http://{host}:{port}, with 127.0.0.1 for a wildcard host.
+    public_url: str | None = None
+    # The fake payment app's private key (PKCS#8 PEM); the shipped test key by default.
+    psp_private_key: Path | None = None
+    outbox_timeout: int = 10
+    outbox_max_attempts: int = 8
 
     @property
     def database_path(self) -> Path:
         return self.database or (self.data_dir / "sandbox.sqlite3")
+
+    @property
+    def self_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def psp_private_key_path(self) -> Path:
+        return self.psp_private_key or (default_fixtures_dir() / "keys" / "sandbox-psp.private.pem")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -52,7 +71,7 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("fixtures", "data_dir", "database"):
+        for key in ("fixtures", "data_dir", "database", "psp_private_key"):
             if key in values and not isinstance(values[key], Path):
                 values[key] = Path(str(values[key]))
         return cls(**values)  # type: ignore[arg-type]

@@ -126,6 +126,9 @@ class Services:
     ids: Any
     platform: Any
     control: Any
+    outbox: Any
+    psp: Any
+    checkout: Any
 
 
 def services() -> Services:

@@ -8,6 +8,7 @@ import os
 from sandbox import __version__
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
+from sandbox.platform.checkout import CheckoutRequest
 from sandbox.web import Blueprint, ErrorSchema, services
 
 control = Blueprint(
@@ -138,6 +139,101 @@ def payment_detail(query, payment_id):
 def payment_history(query, payment_id):
     """Every state change of a payment and its captures, voids and refunds"""
     return {"history": services().control.history(query["shop"], payment_id)}
+
+
+@control.route("/checkouts", methods=["POST"])
+@control.arguments(s.Checkout)
+@control.response(201, s.CheckoutResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or app")
+@control.alt_response(409, schema=ErrorSchema, description="The app cannot take it")
+def checkout(body):
+    """Start a payment as Genstore does: order, payment, encrypted request to the app"""
+    request = CheckoutRequest(
+        shop=body["shop"],
+        amount=body.get("amount"),
+        currency=body.get("currency"),
+        app=body.get("app"),
+        card=body.get("card"),
+        magic=body.get("magic"),
+        holder=body.get("holder"),
+        manual_capture=body["manualCapture"],
+        offsite=body["offsite"],
+    )
+    return services().checkout.checkout(request)
+
+
+@control.route("/payments/<payment_id>/captures", methods=["POST"])
+@control.arguments(s.OperationRequest)
+@control.response(201, s.OperationResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+@control.alt_response(409, schema=ErrorSchema, description="The payment cannot be captured")
+def capture(body, payment_id):
+    """Ask the payment's app to capture it, in full or in part"""
+    return services().checkout.capture(body["shop"], payment_id, body.get("amount"))
+
+
+@control.route("/payments/<payment_id>/voids", methods=["POST"])
+@control.arguments(s.VoidRequest)
+@control.response(201, s.OperationResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+@control.alt_response(409, schema=ErrorSchema, description="The payment cannot be voided")
+def void(body, payment_id):
+    """Ask the payment's app to void its authorization"""
+    return services().checkout.void(body["shop"], payment_id)
+
+
+@control.route("/payments/<payment_id>/refunds", methods=["POST"])
+@control.arguments(s.OperationRequest)
+@control.response(201, s.OperationResult)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+@control.alt_response(409, schema=ErrorSchema, description="The payment cannot be refunded")
+def refund(body, payment_id):
+    """Ask the payment's app to refund it, in full or in part"""
+    return services().checkout.refund(body["shop"], payment_id, body.get("amount"))
+
+
+@control.route("/payments/<payment_id>/timeline", methods=["GET"])
+@control.arguments(s.ShopQuery, location="query")
+@control.response(200, s.Timeline)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
+def timeline(query, payment_id):
+    """State changes, requests and callbacks of a payment, in order"""
+    return services().control.timeline(query["shop"], payment_id)
+
+
+@control.route("/apps", methods=["POST"])
+@control.arguments(s.RegisterApp)
+@control.response(201, s.RegisteredApp)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+@control.alt_response(409, schema=ErrorSchema, description="Name taken")
+def register_app(body):
+    """Register a payment app (yours, on any host) in a shop; it gets an access token"""
+    return services().checkout.register_app(
+        body["shop"], body["name"], body["urls"], body.get("publicKey"), body["scopes"]
+    )
+
+
+@control.route("/magic", methods=["GET"])
+@control.response(200, s.MagicList)
+def magic_values():
+    """The magic values: which card, holder or amount makes the fake payment app do what"""
+    return {"magic": [m.describe() for m in services().fixtures.magic]}
+
+
+@control.route("/outbox", methods=["GET"])
+@control.arguments(s.OutboxQuery, location="query")
+@control.response(200, s.OutboxList)
+def outbox(query):
+    """Outbound messages, newest first (at most 200)"""
+    messages = services().control.outbox_messages(query.get("shop"), query.get("paymentId"))
+    return {"messages": messages}
+
+
+@control.route("/outbox/drain", methods=["POST"])
+@control.response(200, s.DrainResult)
+def drain():
+    """Deliver everything due now, and what those deliveries make due, before answering"""
+    return services().outbox.drain()
 
 
 BLUEPRINTS = (control,)

@@ -85,6 +85,7 @@ class ClockView(ma.Schema):
     now = fields.String()
     frozen = fields.Boolean()
     offsetSeconds = fields.Float(allow_none=True)
+    outbox = fields.Dict(metadata={"description": "What moving the clock delivered"})
 
 
 class ShopQuery(ma.Schema):
@@ -115,6 +116,13 @@ class PaymentDetail(ma.Schema):
         ordered = True
 
     paymentId = fields.String()
+    kind = fields.String(metadata={"enum": ["card", "offsite"]})
+    cardLast4 = fields.String(allow_none=True)
+    transactionStatus = fields.String()
+    appAnswer = fields.Dict(allow_none=True, metadata={"description": "The app's first answer"})
+    nextAction = fields.Dict(
+        allow_none=True, metadata={"description": "A buyer step the app asked for (3DS, redirect)"}
+    )
     orderId = fields.Integer()
     state = fields.String(metadata={"description": "The payment machine's state"})
     amount = fields.String()
@@ -158,3 +166,131 @@ class MachineView(ma.Schema):
 class Machines(ma.Schema):
     machines = fields.Dict(keys=fields.String(), values=fields.Nested(MachineView))
     guards = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class Checkout(Strict):
+    shop = fields.String(load_default="demo", metadata={"description": "The shop's handle"})
+    app = fields.String(metadata={"description": "Default: the shop's first app with a URL"})
+    amount = fields.String(metadata={"description": "Default 25.00 (or the magic amount)"})
+    currency = fields.String(metadata={"description": "Default: the shop's currency"})
+    card = fields.String(metadata={"example": "4242424242424242"})
+    magic = fields.String(metadata={"description": "A magic value's name, e.g. insufficient_funds"})
+    holder = fields.String(metadata={"description": "The card holder's name"})
+    manualCapture = fields.Boolean(load_default=False)
+    offsite = fields.Boolean(load_default=False)
+
+
+class CheckoutResult(ma.Schema):
+    class Meta:
+        ordered = True
+
+    paymentId = fields.String()
+    orderId = fields.Integer()
+    shop = fields.String()
+    app = fields.String()
+    amount = fields.String()
+    currency = fields.String()
+    manualCapture = fields.Boolean()
+    offsite = fields.Boolean()
+    cardLast4 = fields.String(allow_none=True)
+    state = fields.String()
+
+
+class OperationRequest(Strict):
+    shop = fields.String(load_default="demo")
+    amount = fields.String(metadata={"description": "Default: all that is left"})
+
+
+class VoidRequest(Strict):
+    shop = fields.String(load_default="demo")
+
+
+class OperationResult(ma.Schema):
+    kind = fields.String(metadata={"enum": ["capture", "void", "refund"]})
+    id = fields.String()
+    paymentId = fields.String()
+    amount = fields.String(allow_none=True)
+    state = fields.String()
+
+
+class AppUrls(Strict):
+    payment = fields.Url(require_tld=False)
+    offsite_payment = fields.Url(require_tld=False)
+    capture = fields.Url(require_tld=False)
+    void = fields.Url(require_tld=False)
+    refund = fields.Url(require_tld=False)
+    get_payment = fields.Url(require_tld=False)
+    get_refund = fields.Url(require_tld=False)
+
+
+class RegisterApp(Strict):
+    shop = fields.String(load_default="demo")
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$"))
+    urls = fields.Nested(AppUrls, required=True)
+    publicKey = fields.String(metadata={"description": "Base64 X.509 SPKI DER of a P-256 key"})
+    scopes = fields.List(fields.String(), load_default=lambda: ["write_payment"])
+
+
+class RegisteredApp(ma.Schema):
+    class Meta:
+        ordered = True
+
+    shop = fields.String()
+    shopDomain = fields.String(metadata={"description": "Sent in X-Genstore-Shop-Domain"})
+    name = fields.String()
+    clientId = fields.String()
+    clientSecret = fields.String()
+    accessToken = fields.String(metadata={"description": "For the app's callbacks"})
+    scopes = fields.List(fields.String())
+    urls = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class MagicEntry(ma.Schema):
+    name = fields.String()
+    description = fields.String()
+    match = fields.Dict()
+    outcome = fields.String(metadata={"enum": ["success", "decline", "three_ds"]})
+    reason = fields.String(allow_none=True)
+    delaySeconds = fields.Float()
+    callbackFailures = fields.Integer()
+
+
+class MagicList(ma.Schema):
+    magic = fields.List(fields.Nested(MagicEntry))
+
+
+class OutboxQuery(ma.Schema):
+    shop = fields.String()
+    paymentId = fields.String()
+
+
+class OutboxMessage(ma.Schema):
+    id = fields.Integer()
+    side = fields.String(metadata={"enum": ["platform", "psp"]})
+    kind = fields.String()
+    paymentId = fields.String(allow_none=True)
+    method = fields.String()
+    url = fields.String()
+    state = fields.String(
+        metadata={"enum": ["pending", "sending", "delivered", "failed", "rejected"]}
+    )
+    dueAt = fields.String()
+    attempts = fields.Integer()
+    maxAttempts = fields.Integer()
+    lastStatus = fields.Integer(allow_none=True)
+    lastError = fields.String(allow_none=True)
+
+
+class OutboxList(ma.Schema):
+    messages = fields.List(fields.Nested(OutboxMessage))
+
+
+class DrainResult(ma.Schema):
+    delivered = fields.Integer()
+    due = fields.Integer(metadata={"description": "Still due (e.g. the deadline passed)"})
+    pending = fields.Integer(metadata={"description": "Waiting, due later on the clock"})
+
+
+class Timeline(ma.Schema):
+    payment = fields.Nested(PaymentDetail)
+    timeline = fields.List(fields.Raw())

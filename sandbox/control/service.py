@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration, parse_instant
 from sandbox.errors import BadRequest, Conflict, NotFound
+from sandbox.outbox import Outbox
 from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.records import Shop, find_shop, load_operation, load_payment
 from sandbox.store.clock import load_clock, save_clock
@@ -28,11 +30,12 @@ _HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class ControlService:
-    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids):
+    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids, outbox: Outbox):
         self.db = db
         self.fixtures = fixtures
         self.clock = clock
         self.ids = ids
+        self.outbox = outbox
         self.lifecycle = Lifecycle(db, fixtures.machines)
 
     # ---- shops ----------------------------------------------------------------------------
@@ -106,8 +109,9 @@ class ControlService:
                     f"Shop '{handle}' already exists", details={"handle": ["already taken"]}
                 )
             credentials = fresh_credentials(spec, handle, self.ids)
-            shop_id = insert_shop(conn, self.fixtures, spec, handle, credentials, self.clock.now(),
-                                  name=name)  # fmt: skip
+            shop_id = insert_shop(
+                conn, self.fixtures, spec, handle, credentials, self.clock.now(), name=name
+            )
         return self.describe_shop(_shop_by_id(self.db, shop_id))
 
     def reset(self, handle: str | None) -> dict[str, Any]:
@@ -118,8 +122,10 @@ class ControlService:
         shop = self.shop(handle)
         spec = self.fixtures.shop(shop.template)
         if spec is None:
-            raise Conflict(f"Shop '{handle}' was made from template '{shop.template}', "
-                           "which the fixtures no longer declare")  # fmt: skip
+            raise Conflict(
+                f"Shop '{handle}' was made from template '{shop.template}', "
+                "which the fixtures no longer declare"
+            )
         with self.db.write() as conn:
             clear_shop_data(conn, shop.id)
             load_shop_data(conn, self.fixtures, shop.id, spec, shop.credentials, self.clock.now())
@@ -157,7 +163,11 @@ class ControlService:
             if step is not None:
                 state = state.advance(step)
             save_clock(conn, state)
-        return self.clock_view(state)
+        view = self.clock_view(state)
+        if target is not None or step is not None:
+            # Moving time delivers what became due before answering, so tests never sleep.
+            view["outbox"] = self.outbox.drain()
+        return view
 
     # ---- manual events --------------------------------------------------------------------
 
@@ -197,8 +207,31 @@ class ControlService:
             .fetchall()
         )
         currency = payment.currency
+        extra = (
+            self.db.read()
+            .execute(
+                "SELECT kind, card_last4, app_answer FROM payments WHERE shop_id = ? AND "
+                "payment_id = ?",
+                (shop.id, payment_id),
+            )
+            .fetchone()
+        )
+        answer = json.loads(extra["app_answer"]) if extra["app_answer"] else None
+        next_action = None
+        if answer and answer.get("threeDsUrl"):
+            next_action = {"type": "three_ds", "url": answer["threeDsUrl"]}
+        elif answer and answer.get("redirectUrl"):
+            next_action = {"type": "redirect", "url": answer["redirectUrl"]}
+        machine = self.fixtures.machines["payment"]
         return {
             "paymentId": payment.payment_id,
+            "kind": extra["kind"],
+            "cardLast4": extra["card_last4"],
+            "transactionStatus": machine.view(payment.state, "transaction_code"),
+            "appAnswer": answer,
+            "nextAction": next_action
+            if machine.view(payment.state, "app_status") == "PROCESSING"
+            else None,
             "orderId": payment.order_id,
             "state": payment.state,
             "amount": money.format_amount(payment.amount, currency),
@@ -218,6 +251,74 @@ class ControlService:
                 for r in rows
             ],
         }
+
+    def timeline(self, handle: str, payment_id: str) -> dict[str, Any]:
+        """State changes and every request and callback about a payment, in order."""
+        detail = self.payment_detail(handle, payment_id)
+        shop = self.shop(handle)
+        conn = self.db.read()
+        entries = [
+            {
+                "at": h["at"],
+                "type": "state",
+                **{k: h[k] for k in ("kind", "id", "event", "from", "to", "cause")},
+            }
+            for h in self.history(handle, payment_id)
+        ]
+        for row in conn.execute(
+            "SELECT a.*, o.side, o.kind FROM attempts a JOIN outbox o ON o.id = a.message_id "
+            "WHERE a.shop_id = ? AND a.payment_id = ? ORDER BY a.id",
+            (shop.id, payment_id),
+        ):
+            entries.append(_attempt_entry(row))
+        for row in conn.execute(
+            "SELECT * FROM outbox WHERE shop_id = ? AND payment_id = ? AND state IN "
+            "('pending', 'sending') ORDER BY id",
+            (shop.id, payment_id),
+        ):
+            entries.append(
+                {
+                    "at": row["due_at"],
+                    "type": "scheduled",
+                    "side": row["side"],
+                    "message": row["kind"],
+                    "method": row["method"],
+                    "url": row["url"],
+                    "attempts": row["attempts"],
+                }
+            )
+        entries.sort(key=lambda e: e["at"])
+        return {"payment": detail, "timeline": entries}
+
+    def outbox_messages(self, handle: str | None, payment_id: str | None) -> list[dict[str, Any]]:
+        query, params = "SELECT o.* FROM outbox o", []
+        clauses = []
+        if handle is not None:
+            clauses.append("o.shop_id = ?")
+            params.append(self.shop(handle).id)
+        if payment_id is not None:
+            clauses.append("o.payment_id = ?")
+            params.append(payment_id)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        rows = self.db.read().execute(query + " ORDER BY o.id DESC LIMIT 200", params).fetchall()
+        return [
+            {
+                "id": r["id"],
+                "side": r["side"],
+                "kind": r["kind"],
+                "paymentId": r["payment_id"],
+                "method": r["method"],
+                "url": r["url"],
+                "state": r["state"],
+                "dueAt": r["due_at"],
+                "attempts": r["attempts"],
+                "maxAttempts": r["max_attempts"],
+                "lastStatus": r["last_status"],
+                "lastError": r["last_error"],
+            }
+            for r in rows
+        ]
 
     def history(self, handle: str, payment_id: str) -> list[dict[str, Any]]:
         shop = self.shop(handle)
@@ -243,6 +344,34 @@ class ControlService:
             }
             for r in rows
         ]
+
+
+def _attempt_entry(row) -> dict[str, Any]:
+    """One delivery attempt, as the timeline shows it (bodies carry no card numbers: card
+    data leaves encrypted, and callbacks hold none)."""
+    kind = "request" if row["side"] == "platform" else "callback"
+    return {
+        "at": row["at"],
+        "type": kind,
+        "message": row["kind"],
+        "attempt": row["number"],
+        "method": row["method"],
+        "url": row["url"],
+        "status": row["status"],
+        "durationMs": row["duration_ms"],
+        "error": row["error"],
+        "requestBody": _json_or_text(row["request_body"]),
+        "responseBody": _json_or_text(row["response_body"]),
+    }
+
+
+def _json_or_text(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _shop_by_id(db: Database, shop_id: int) -> Shop:

@@ -18,11 +18,11 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from sandbox.core import money
+from sandbox.core import crypto, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
 
-SECTIONS = ("machines", "fee_rules", "shops")
+SECTIONS = ("machines", "fee_rules", "shops", "magic")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
@@ -110,12 +110,54 @@ class FeeRuleSpec(Strict):
     fixed = fields.Decimal(load_default=Decimal(0), validate=validate.Range(min=0))
 
 
+APP_CALLS = (
+    "payment",
+    "offsite_payment",
+    "capture",
+    "void",
+    "refund",
+    "get_payment",
+    "get_refund",
+)
+BUILTIN_PSP_URLS = {
+    "payment": "{sandbox}/psp/payments",
+    "offsite_payment": "{sandbox}/psp/offsite_payments",
+    "capture": "{sandbox}/psp/captures",
+    "void": "{sandbox}/psp/voids",
+    "refund": "{sandbox}/psp/refunds",
+    "get_payment": "{sandbox}/psp/payment",
+    "get_refund": "{sandbox}/psp/refund",
+}
+
+
+class AppUrlsSpec(Strict):
+    payment = fields.Url(require_tld=False, schemes={"http", "https"})
+    offsite_payment = fields.Url(require_tld=False, schemes={"http", "https"})
+    capture = fields.Url(require_tld=False, schemes={"http", "https"})
+    void = fields.Url(require_tld=False, schemes={"http", "https"})
+    refund = fields.Url(require_tld=False, schemes={"http", "https"})
+    get_payment = fields.Url(require_tld=False, schemes={"http", "https"})
+    get_refund = fields.Url(require_tld=False, schemes={"http", "https"})
+
+
 class AppSpec(Strict):
     name = fields.String(required=True, validate=validate.Regexp(_HANDLE))
     client_id = fields.String(load_default=None)
     client_secret = fields.String(load_default=None)
     scopes = fields.List(fields.String(), load_default=list)
     activated = fields.Boolean(load_default=False)
+    # The sandbox's own fake payment app: its URLs and the shipped test key by default.
+    builtin_psp = fields.Boolean(load_default=False)
+    urls = fields.Nested(AppUrlsSpec, load_default=dict)
+    public_key = fields.String(load_default=None)
+
+    @validates_schema
+    def _key(self, data, **kwargs):
+        if data.get("public_key"):
+            try:
+                crypto.load_public_key(data["public_key"])
+            except crypto.CryptoError as exc:
+                raise ValidationError(str(exc), "public_key") from None
 
 
 class TokenSpec(Strict):
@@ -206,10 +248,33 @@ class ShopSpec(Strict):
             raise ValidationError(str(exc), "utc_offset") from None
 
 
+class MagicMatchSpec(Strict):
+    card = fields.String(validate=validate.Regexp(r"^\d{12,19}$"))
+    holder = fields.String(validate=validate.Length(min=1))
+    amount = fields.List(Amount(), validate=validate.Length(equal=2))
+    luhn = fields.String(validate=validate.OneOf(["invalid"]))
+
+    @validates_schema
+    def _one(self, data, **kwargs):
+        if len(data) != 1:
+            raise ValidationError("match exactly one of: card, holder, amount, luhn")
+
+
+class MagicSpec(Strict):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+$"))
+    description = fields.String(load_default="")
+    match = fields.Nested(MagicMatchSpec, required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(magic.OUTCOMES))
+    reason = fields.String(load_default=None)
+    delay = Duration(load_default=0)
+    callback_failures = fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
+
+
 class DocumentSpec(Strict):
     machines = fields.Dict(keys=fields.String(), values=fields.Nested(MachineSpec))
     fee_rules = fields.Dict(keys=fields.String(), values=fields.Nested(FeeRuleSpec))
     shops = fields.List(fields.Nested(ShopSpec))
+    magic = fields.List(fields.Nested(MagicSpec))
 
 
 # ---- the loaded result -------------------------------------------------------------------
@@ -220,6 +285,7 @@ class Fixtures:
     machines: dict[str, Machine]
     fee_rules: dict[str, money.FeeRule]
     shops: list[dict[str, Any]]
+    magic: list[magic.Magic] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
 
     def shop(self, handle: str) -> dict[str, Any] | None:
@@ -230,8 +296,12 @@ class Fixtures:
         payments = sum(len(o["payments"]) for s in self.shops for o in s["orders"])
         return (
             f"{len(self.machines)} state machines, {len(self.fee_rules)} fee rules, "
-            f"{len(self.shops)} shops, {orders} orders, {payments} payments"
+            f"{len(self.shops)} shops, {orders} orders, {payments} payments, "
+            f"{len(self.magic)} magic values"
         )
+
+    def magic_named(self, name: str) -> magic.Magic | None:
+        return next((m for m in self.magic if m.name == name), None)
 
 
 def load_fixtures(path: Path, defaults: Path | None = None) -> Fixtures:
@@ -285,9 +355,12 @@ def _read_documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         unknown = [k for k in document if k not in SECTIONS]
         if unknown:
             raise FixtureError(
-                [f"{file}: {k} (line {_line_of(file, [k])}): unknown section "
-                 f"(known: {', '.join(SECTIONS)})" for k in unknown]
-            )  # fmt: skip
+                [
+                    f"{file}: {k} (line {_line_of(file, [k])}): unknown section "
+                    f"(known: {', '.join(SECTIONS)})"
+                    for k in unknown
+                ]
+            )
         documents.append((file, document))
     return documents
 
@@ -325,8 +398,42 @@ def _build(sections: Mapping[str, tuple[Path, Any]]) -> Fixtures:
     ]
     if problems:
         raise FixtureError(problems)
+    catalogue, problems = _magic(loaded.get("magic", []))
+    if problems:
+        file = sections["magic"][0]
+        raise FixtureError(
+            [f"{file}: {_join(p)} (line {_line_of(file, p)}): {m}" for p, m in problems]
+        )
     sources = {key: file for key, (file, _) in sections.items()}
-    return Fixtures(machines, fee_rules, loaded["shops"], sources)
+    return Fixtures(machines, fee_rules, loaded["shops"], catalogue, sources)
+
+
+def _magic(entries: list[dict[str, Any]]) -> tuple[list[magic.Magic], list[tuple[list, str]]]:
+    catalogue, problems, names = [], [], set()
+    for index, entry in enumerate(entries):
+        if entry["name"] in names:
+            problems.append((["magic", index, "name"], f"duplicate name '{entry['name']}'"))
+        names.add(entry["name"])
+        if entry["outcome"] == "decline" and not entry["reason"]:
+            problems.append((["magic", index, "reason"], "a decline needs a reason"))
+        match = entry["match"]
+        amount = match.get("amount") or [None, None]
+        catalogue.append(
+            magic.Magic(
+                name=entry["name"],
+                description=entry["description"],
+                outcome=entry["outcome"],
+                reason=entry["reason"],
+                card=match.get("card"),
+                holder=match.get("holder"),
+                amount_from=amount[0],
+                amount_to=amount[1],
+                luhn_invalid="luhn" in match,
+                delay=parse_duration(entry["delay"]),
+                callback_failures=entry["callback_failures"],
+            )
+        )
+    return catalogue, problems
 
 
 def _cross_check(shops, machines, fee_rules) -> Iterable[tuple[list, str]]:

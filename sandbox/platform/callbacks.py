@@ -53,9 +53,13 @@ class Callbacks:
             event = PAYMENT_EVENTS[via][0 if result.result else 1]
             now = self.now()
             self.lifecycle.fire_payment(
-                conn, payment, event, now, f"PUT /api/202412/app/{via}/{payment_id}",
+                conn,
+                payment,
+                event,
+                now,
+                f"PUT /api/202412/app/{via}/{payment_id}",
                 channel_id=result.channel_id,
-            )  # fmt: skip
+            )
             _store_result(conn, principal.shop_id, "payment", payment_id, result, now)
 
     def operation_result(self, principal: Principal, kind: str, operation_id: str, result: Result):
@@ -70,14 +74,22 @@ class Callbacks:
             now = self.now()
             cause = f"PUT /api/202412/app/{kind}/{operation_id}"
             self.lifecycle.fire_operation(
-                conn, operation, "succeed" if result.result else "fail", now, cause,
+                conn,
+                operation,
+                "succeed" if result.result else "fail",
+                now,
+                cause,
                 channel_id=result.channel_id,
-            )  # fmt: skip
+            )
             if result.result:
                 self.lifecycle.fire_payment(
-                    conn, payment, PAYMENT_EVENT_FOR_OPERATION[kind], now, cause,
+                    conn,
+                    payment,
+                    PAYMENT_EVENT_FOR_OPERATION[kind],
+                    now,
+                    cause,
                     amount=operation.amount,
-                )  # fmt: skip
+                )
             _store_result(conn, principal.shop_id, kind, operation_id, result, now)
 
     def _payment(self, conn, principal: Principal, payment_id: str) -> Payment:
@@ -108,6 +120,13 @@ def _store_result(conn, shop_id, kind, object_id, result: Result, now: datetime)
     conn.execute(
         "INSERT INTO results (shop_id, kind, object_id, result, reason, channel_id, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (shop_id, kind, object_id, int(result.result), result.reason, result.channel_id,
-         to_storage(now)),
-    )  # fmt: skip
+        (
+            shop_id,
+            kind,
+            object_id,
+            int(result.result),
+            result.reason,
+            result.channel_id,
+            to_storage(now),
+        ),
+    )

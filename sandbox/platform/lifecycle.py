@@ -47,8 +47,9 @@ class Lifecycle:
             if due is None:
                 break
             transition, at = due
-            payment = self._move_payment(conn, payment, transition.event, transition.target, at,
-                                         "timeout", payment.facts())  # fmt: skip
+            payment = self._move_payment(
+                conn, payment, transition.event, transition.target, at, "timeout", payment.facts()
+            )
         return payment
 
     def settled_operation(self, conn, operation: Operation, now: datetime) -> Operation:
@@ -58,8 +59,9 @@ class Lifecycle:
             if due is None:
                 break
             transition, at = due
-            operation = self._move_operation(conn, operation, transition.event,
-                                             transition.target, at, "timeout")  # fmt: skip
+            operation = self._move_operation(
+                conn, operation, transition.event, transition.target, at, "timeout"
+            )
         return operation
 
     # ---- firing events ---------------------------------------------------------------------
@@ -130,13 +132,29 @@ class Lifecycle:
             "refunded_amount = ?, paid_at = ?, updated_at = ?, channel_payment_id = ? "
             "WHERE shop_id = ? AND payment_id = ?",
             (
-                target, to_storage(at), str(captured), str(refunded),
-                to_storage(paid_at) if paid_at else None, to_storage(at),
-                moved.channel_payment_id, payment.shop_id, payment.payment_id,
+                target,
+                to_storage(at),
+                str(captured),
+                str(refunded),
+                to_storage(paid_at) if paid_at else None,
+                to_storage(at),
+                moved.channel_payment_id,
+                payment.shop_id,
+                payment.payment_id,
             ),
-        )  # fmt: skip
-        record_history(conn, payment.shop_id, "payment", payment.payment_id, payment.payment_id,
-                       event, payment.state, target, at, cause)  # fmt: skip
+        )
+        record_history(
+            conn,
+            payment.shop_id,
+            "payment",
+            payment.payment_id,
+            payment.payment_id,
+            event,
+            payment.state,
+            target,
+            at,
+            cause,
+        )
         return moved
 
     def _move_operation(self, conn, operation, event, target, at, cause) -> Operation:
@@ -144,11 +162,28 @@ class Lifecycle:
         conn.execute(
             "UPDATE operations SET state = ?, state_entered_at = ?, channel_id = ?, updated_at = ? "
             "WHERE shop_id = ? AND kind = ? AND operation_id = ?",
-            (target, to_storage(at), moved.channel_id, to_storage(at), operation.shop_id,
-             operation.kind, operation.operation_id),
-        )  # fmt: skip
-        record_history(conn, operation.shop_id, operation.kind, operation.operation_id,
-                       operation.payment_id, event, operation.state, target, at, cause)  # fmt: skip
+            (
+                target,
+                to_storage(at),
+                moved.channel_id,
+                to_storage(at),
+                operation.shop_id,
+                operation.kind,
+                operation.operation_id,
+            ),
+        )
+        record_history(
+            conn,
+            operation.shop_id,
+            operation.kind,
+            operation.operation_id,
+            operation.payment_id,
+            event,
+            operation.state,
+            target,
+            at,
+            cause,
+        )
         return moved
 
 

@@ -33,9 +33,16 @@ class Shop:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Shop:
         return cls(
-            row["id"], row["handle"], row["name"], row["domain"], row["utc_offset"],
-            row["currency"], row["fee_rule"], row["template"], json.loads(row["credentials"]),
-        )  # fmt: skip
+            row["id"],
+            row["handle"],
+            row["name"],
+            row["domain"],
+            row["utc_offset"],
+            row["currency"],
+            row["fee_rule"],
+            row["template"],
+            json.loads(row["credentials"]),
+        )
 
 
 @dataclass
@@ -122,11 +129,16 @@ class Operation:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Operation:
         return cls(
-            row["shop_id"], row["kind"], row["operation_id"], row["payment_id"],
-            Decimal(row["amount"]) if row["amount"] is not None else None, row["state"],
-            from_storage(row["state_entered_at"]), row["channel_id"],
+            row["shop_id"],
+            row["kind"],
+            row["operation_id"],
+            row["payment_id"],
+            Decimal(row["amount"]) if row["amount"] is not None else None,
+            row["state"],
+            from_storage(row["state_entered_at"]),
+            row["channel_id"],
             from_storage(row["created_at"]),
-        )  # fmt: skip
+        )
 
 
 def load_shop(conn: sqlite3.Connection, shop_id: int) -> Shop | None:
@@ -160,9 +172,16 @@ def load_payment_with_context(
     if row is None:
         return None
     shop = Shop(
-        row["s_id"], row["handle"], row["name"], row["domain"], row["utc_offset"],
-        row["s_currency"], row["fee_rule"], row["template"], {},
-    )  # fmt: skip
+        row["s_id"],
+        row["handle"],
+        row["name"],
+        row["domain"],
+        row["utc_offset"],
+        row["s_currency"],
+        row["fee_rule"],
+        row["template"],
+        {},
+    )
     return Payment.from_row(row), row["order_no"] or str(row["order_id"]), shop
 
 

@@ -35,8 +35,9 @@ ID_MISMATCH = "{field} '{body}' does not match the id in the path '{path}'"
 def _result(pay: dict, id_field: str, channel_field: str, path_id: str) -> Result:
     if pay[id_field] != path_id:
         message = ID_MISMATCH.format(field=id_field, body=pay[id_field], path=path_id)
-        raise BadRequest(f"Invalid request: pay.{id_field}: {message}",
-                         details={f"pay.{id_field}": [message]})  # fmt: skip
+        raise BadRequest(
+            f"Invalid request: pay.{id_field}: {message}", details={f"pay.{id_field}": [message]}
+        )
     return Result(pay["result"], pay.get("reason"), pay[channel_field])
 
 

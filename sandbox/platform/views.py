@@ -13,9 +13,19 @@ from sandbox.core.timefmt import iso_millis, iso_seconds
 from sandbox.platform.records import Payment, Shop
 
 LEGACY_FIELDS = (
-    "amount", "bank_code", "created_at", "exipired_at", "gateway_payment_no", "id",
-    "is_available", "mode", "payment_method", "pay_by_other", "status", "updated_at",
-)  # fmt: skip
+    "amount",
+    "bank_code",
+    "created_at",
+    "exipired_at",
+    "gateway_payment_no",
+    "id",
+    "is_available",
+    "mode",
+    "payment_method",
+    "pay_by_other",
+    "status",
+    "updated_at",
+)
 
 
 def transaction(

@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS apps (
     scopes TEXT NOT NULL,
     activated INTEGER NOT NULL,
     activated_at TEXT,
+    urls TEXT NOT NULL DEFAULT '{}',
+    public_key TEXT,
     UNIQUE (shop_id, name)
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -74,6 +76,9 @@ CREATE TABLE IF NOT EXISTS payments (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     paid_at TEXT,
+    kind TEXT NOT NULL DEFAULT 'card',
+    card_last4 TEXT,
+    app_answer TEXT,
     PRIMARY KEY (shop_id, payment_id),
     UNIQUE (shop_id, legacy_id)
 );
@@ -117,5 +122,111 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE INDEX IF NOT EXISTS history_by_payment ON history (shop_id, payment_id);
 """
 
+OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id INTEGER NOT NULL,
+    payment_id TEXT,
+    side TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body TEXT,
+    state TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    fail_attempts INTEGER NOT NULL DEFAULT 0,
+    claimed_until REAL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    last_status INTEGER,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
+CREATE INDEX IF NOT EXISTS outbox_by_payment ON outbox (shop_id, payment_id);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL,
+    shop_id INTEGER NOT NULL,
+    payment_id TEXT,
+    number INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    duration_ms REAL NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    request_headers TEXT NOT NULL,
+    request_body TEXT,
+    status INTEGER,
+    response_headers TEXT,
+    response_body TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_by_message ON attempts (message_id);
+CREATE INDEX IF NOT EXISTS attempts_by_payment ON attempts (shop_id, payment_id);
+CREATE TABLE IF NOT EXISTS psp_installations (
+    shop_domain TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL,
+    platform_url TEXT NOT NULL,
+    access_token TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS psp_payments (
+    shop_domain TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    channel_payment_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    manual_capture INTEGER NOT NULL,
+    decision TEXT,
+    reason TEXT,
+    decided_at TEXT,
+    captured TEXT NOT NULL,
+    refunded TEXT NOT NULL,
+    voided INTEGER NOT NULL DEFAULT 0,
+    card_last4 TEXT,
+    holder TEXT,
+    magic TEXT,
+    action_token TEXT UNIQUE,
+    return_url TEXT,
+    cancel_url TEXT,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (shop_domain, payment_id)
+);
+CREATE TABLE IF NOT EXISTS psp_operations (
+    shop_domain TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    amount TEXT,
+    channel_id TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (shop_domain, kind, operation_id)
+);
+"""
+
+SCHEMA += OUTBOX_SCHEMA
+
 # Tables holding one shop's data, in the order a reset deletes them.
-SHOP_TABLES = ("history", "results", "operations", "payments", "orders", "tokens", "apps")
+SHOP_TABLES = (
+    "history",
+    "results",
+    "operations",
+    "payments",
+    "orders",
+    "tokens",
+    "apps",
+    "attempts",
+    "outbox",
+    "psp_installations",
+)
+# The fake payment app's tables, keyed by the shop's domain (it knows nothing else of a shop).
+PSP_TABLES = ("psp_payments", "psp_operations")

@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.core import money
-from sandbox.core.fixtures import Fixtures, resolve_when
+from sandbox.core.fixtures import BUILTIN_PSP_URLS, Fixtures, resolve_when
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
+from sandbox.outbox import SANDBOX_URL
+from sandbox.settings import default_fixtures_dir
 from sandbox.store.db import Database
-from sandbox.store.schema import SHOP_TABLES
+from sandbox.store.schema import PSP_TABLES, SHOP_TABLES
 
 
 def fixture_credentials(template: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def fresh_credentials(template: dict[str, Any], handle: str, ids: Ids) -> dict[s
 def seed_all(db: Database, fixtures: Fixtures, now: datetime) -> None:
     """Wipe every shop and the clock, then load every fixture shop."""
     with db.write() as conn:
-        for table in (*SHOP_TABLES, "shops", "clock"):
+        for table in (*SHOP_TABLES, *PSP_TABLES, "shops", "clock"):
             conn.execute(f"DELETE FROM {table}")
         for template in fixtures.shops:
             insert_shop(conn, fixtures, template, template["handle"], None, now)
@@ -84,6 +86,9 @@ def insert_shop(
 
 
 def clear_shop_data(conn: sqlite3.Connection, shop_id: int) -> None:
+    domain = conn.execute("SELECT domain FROM shops WHERE id = ?", (shop_id,)).fetchone()[0]
+    for table in PSP_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE shop_domain = ?", (domain,))
     for table in SHOP_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE shop_id = ?", (shop_id,))
 
@@ -101,9 +106,11 @@ def load_shop_data(
     app_ids: dict[str, int] = {}
     for app in template["apps"]:
         creds = credentials["apps"][app["name"]]
+        urls = {**(BUILTIN_PSP_URLS if app["builtin_psp"] else {}), **app["urls"]}
+        public_key = app["public_key"] or (builtin_public_key() if app["builtin_psp"] else None)
         app_ids[app["name"]] = conn.execute(
             "INSERT INTO apps (shop_id, name, client_id, client_secret, scopes, activated, "
-            "activated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "activated_at, urls, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 shop_id,
                 app["name"],
@@ -112,8 +119,11 @@ def load_shop_data(
                 " ".join(app["scopes"]),
                 int(app["activated"]),
                 stamp if app["activated"] else None,
+                json.dumps(urls),
+                public_key,
             ),
         ).lastrowid
+    _install_builtin_psp(conn, shop_id, template, credentials, stamp)
     for token in template["tokens"]:
         conn.execute(
             "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at) "
@@ -143,8 +153,39 @@ def load_shop_data(
             legacy_id = payment["id"]
             if legacy_id is None:
                 legacy_id, next_legacy_id = next_legacy_id, next_legacy_id + 1
-            _insert_payment(conn, fixtures, shop_id, template, order["id"], legacy_id, payment,
-                            app_ids, now)  # fmt: skip
+            _insert_payment(
+                conn, fixtures, shop_id, template, order["id"], legacy_id, payment, app_ids, now
+            )
+
+
+def builtin_public_key() -> str:
+    return (default_fixtures_dir() / "keys" / "sandbox-psp.public.b64").read_text().strip()
+
+
+def _install_builtin_psp(conn, shop_id, template, credentials, stamp) -> None:
+    """Install the fake payment app in the shop, as OAuth would: it learns where the platform
+    is and the access token its callbacks carry. That is all it ever knows of the shop."""
+    domain = conn.execute("SELECT domain FROM shops WHERE id = ?", (shop_id,)).fetchone()[0]
+    for app in template["apps"]:
+        if not app["builtin_psp"]:
+            continue
+        token = next(
+            (
+                t["token"]
+                for t in template["tokens"]
+                if t["app"] == app["name"] and "write_payment" in t["scopes"]
+            ),
+            None,
+        )
+        if token is None:
+            continue
+        conn.execute(
+            "INSERT INTO psp_installations (shop_domain, shop_id, platform_url, access_token, "
+            "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_domain) DO UPDATE SET "
+            "shop_id = excluded.shop_id, platform_url = excluded.platform_url, "
+            "access_token = excluded.access_token",
+            (domain, shop_id, SANDBOX_URL, credentials["tokens"][token], stamp),
+        )
 
 
 def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, app_ids, now):

@@ -64,9 +64,19 @@ class LiveSandbox:
         self.http = requests.Session()
 
     def start(self) -> LiveSandbox:
-        command = [sys.executable, "-m", "sandbox", "serve", "--port", "0",
-                   "--data-dir", str(self.data_dir), "--workers", str(self.workers),
-                   *self.extra_args]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--workers",
+            str(self.workers),
+            *self.extra_args,
+        ]
         if self.fixtures is not None:
             command += ["--fixtures", str(self.fixtures)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -14,19 +14,43 @@ PUT_PATHS = [
     "/api/202412/app/void/VO0020261101000000004",
     "/api/202412/app/refund/RE0020261101000000005",
 ]
-POST_CONTROL = ["/_sandbox/shops", "/_sandbox/reset", "/_sandbox/clock",
-                "/_sandbox/payments/PI0020261101000000002/events"]  # fmt: skip
+POST_CONTROL = [
+    "/_sandbox/shops",
+    "/_sandbox/reset",
+    "/_sandbox/clock",
+    "/_sandbox/payments/PI0020261101000000002/events",
+]
 MALFORMED = [
-    b"", b"{", b"null", b"[]", b"42", b'"text"', b"true", b"\xff\xfe\x00", b'{"pay": null}',
-    b'{"pay": []}', b'{"pay": {"result": {}}}', b'{"pay": {"result": [true]}}',
-    b'{"pay": {"ready": 1e999}}', b'{"pay": {"result": true, "paymentId": "' + b"x" * 5000 + b'"}}',
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b"42",
+    b'"text"',
+    b"true",
+    b"\xff\xfe\x00",
+    b'{"pay": null}',
+    b'{"pay": []}',
+    b'{"pay": {"result": {}}}',
+    b'{"pay": {"result": [true]}}',
+    b'{"pay": {"ready": 1e999}}',
+    b'{"pay": {"result": true, "paymentId": "' + b"x" * 5000 + b'"}}',
     b'{"pay": {"result": true, "paymentId": null, "channelPaymentId": null}}',
-    b'{"pay": {"reason": 5, "result": "TRUE"}}', b'{"' + b"a" * 10000 + b'": 1}',
-    b'{"pay": {"ready": "\\ud800"}}', b"[" * 5000 + b"]" * 5000,
-    b'{"frozen": "perhaps"}', b'{"advance": "-3d"}', b'{"advance": {}}', b'{"now": "yesterday"}',
-    b'{"template": 5}', b'{"handle": "Not A Handle!"}', b'{"shop": ["x"]}', b'{"event": ""}',
-    b'{"event": "refund", "amount": "lots"}', b'{"event": "nope"}',
-]  # fmt: skip
+    b'{"pay": {"reason": 5, "result": "TRUE"}}',
+    b'{"' + b"a" * 10000 + b'": 1}',
+    b'{"pay": {"ready": "\\ud800"}}',
+    b"[" * 5000 + b"]" * 5000,
+    b'{"frozen": "perhaps"}',
+    b'{"advance": "-3d"}',
+    b'{"advance": {}}',
+    b'{"now": "yesterday"}',
+    b'{"template": 5}',
+    b'{"handle": "Not A Handle!"}',
+    b'{"shop": ["x"]}',
+    b'{"event": ""}',
+    b'{"event": "refund", "amount": "lots"}',
+    b'{"event": "nope"}',
+]
 
 
 @pytest.mark.parametrize("body", MALFORMED)

@@ -5,9 +5,19 @@ from datetime import datetime, timedelta
 from tests.conftest import ADMIN_TOKEN
 
 SEED_FIELDS = {
-    "amount", "bank_code", "created_at", "exipired_at", "gateway_payment_no", "id",
-    "is_available", "mode", "payment_method", "pay_by_other", "status", "updated_at",
-}  # fmt: skip
+    "amount",
+    "bank_code",
+    "created_at",
+    "exipired_at",
+    "gateway_payment_no",
+    "id",
+    "is_available",
+    "mode",
+    "payment_method",
+    "pay_by_other",
+    "status",
+    "updated_at",
+}
 
 
 def get(client, path):

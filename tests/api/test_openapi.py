@@ -31,8 +31,14 @@ def test_specs_are_served(client, name):
 
 def test_every_platform_endpoint_is_documented(app):
     paths = yaml.safe_load(spec_yaml(app, "platform"))["paths"]
-    for suffix in ("account_authorize", "payment/{payment_id}", "pre_authorize/{payment_id}",
-                   "capture/{capture_id}", "void/{void_id}", "refund/{refund_id}"):  # fmt: skip
+    for suffix in (
+        "account_authorize",
+        "payment/{payment_id}",
+        "pre_authorize/{payment_id}",
+        "capture/{capture_id}",
+        "void/{void_id}",
+        "refund/{refund_id}",
+    ):
         assert f"/api/202412/app/{suffix}" in paths
     assert "/api/202412/payment/{payment_id}" in paths
     assert "/orders/{order_id}/payments/{payment_id}" in paths

@@ -16,9 +16,16 @@ def test_a_paid_payment_has_every_field_of_the_seed(client):
     assert response.status_code == 200
     payment = response.json["payment"]
     assert set(payment) == {
-        "paymentId", "outOrderNo", "channelTrxNo", "status", "amount", "fee", "net",
-        "currency", "successPaymentTime",
-    }  # fmt: skip
+        "paymentId",
+        "outOrderNo",
+        "channelTrxNo",
+        "status",
+        "amount",
+        "fee",
+        "net",
+        "currency",
+        "successPaymentTime",
+    }
     assert payment["paymentId"] == "PI0020261101000000001"
     assert payment["outOrderNo"] == "101010101000000001001"
     assert payment["channelTrxNo"] == "ch_demo_1001"

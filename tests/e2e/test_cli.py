@@ -20,8 +20,10 @@ def test_fixtures_check_accepts_the_defaults():
 
 def test_fixtures_check_names_file_key_and_line(tmp_path):
     broken = tmp_path / "shop.yaml"
-    broken.write_text("shops:\n  - handle: x\n    orders:\n      - id: 1\n        payments:\n"
-                      "          - {payment_id: P, amount: '1.00', state: payed}\n")  # fmt: skip
+    broken.write_text(
+        "shops:\n  - handle: x\n    orders:\n      - id: 1\n        payments:\n"
+        "          - {payment_id: P, amount: '1.00', state: payed}\n"
+    )
     result = run("fixtures", "check", str(broken))
     assert result.returncode == 1
     assert f"{broken}: shops[0].orders[0].payments[0].state (line 6)" in result.stderr

@@ -34,8 +34,9 @@ def ensure_wrk() -> str:
     if found:
         return found
     print("wrk is missing: installing it from Debian's packages (apt-get install wrk)")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL
+    )
     found = shutil.which("wrk")
     if not found:
         sys.exit("make bench needs wrk: apt-get install wrk (or brew install wrk)")
@@ -43,8 +44,16 @@ def ensure_wrk() -> str:
 
 
 def run_wrk(wrk: str, url: str, seconds: int, connections: int) -> dict[str, float]:
-    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "-H", f"X-Genstore-Access-Token: {TOKEN}", url]  # fmt: skip
+    command = [
+        wrk,
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"X-Genstore-Access-Token: {TOKEN}",
+        url,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
@@ -94,8 +103,10 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     settings = Settings()
-    print(f"workers={settings.workers} threads={settings.threads} connections={args.connections} "
-          f"duration={args.seconds}s per run, path GET {PATH}")  # fmt: skip
+    print(
+        f"workers={settings.workers} threads={settings.threads} connections={args.connections} "
+        f"duration={args.seconds}s per run, path GET {PATH}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         with LiveSandbox(data_dir=Path(tmp) / "data", workers=settings.workers) as sandbox:
             response = requests.get(sandbox.url + PATH, headers={"X-Genstore-Access-Token": TOKEN})

@@ -36,9 +36,18 @@ def test_set_moves_to_an_instant_frozen_or_not():
 
 @pytest.mark.parametrize(
     ("raw", "seconds"),
-    [(90, 90), ("90s", 90), ("15m", 900), ("48h", 172800), ("2d", 172800), ("1w", 604800),
-     ("1.5h", 5400), ("250ms", 0.25), ("0", 0)],
-)  # fmt: skip
+    [
+        (90, 90),
+        ("90s", 90),
+        ("15m", 900),
+        ("48h", 172800),
+        ("2d", 172800),
+        ("1w", 604800),
+        ("1.5h", 5400),
+        ("250ms", 0.25),
+        ("0", 0),
+    ],
+)
 def test_durations(raw, seconds):
     assert parse_duration(raw).total_seconds() == seconds
 

@@ -18,8 +18,10 @@ PUBLIC_B64 = (FIXTURES / "keys" / "sandbox-psp.public.b64").read_text().strip()
 EPHEMERAL = ec.derive_private_key(
     0x1F2E3D4C5B6A79881726354453627180A9B8C7D6E5F40312233445566778899, ec.SECP256R1()
 )
-CARD = (b'{"pan":"4242424242424242","month":12,"year":2030,"verificationValue":"123",'
-        b'"fullName":"John Smith"}')  # fmt: skip
+CARD = (
+    b'{"pan":"4242424242424242","month":12,"year":2030,"verificationValue":"123",'
+    b'"fullName":"John Smith"}'
+)
 # Known answer for CARD with the shipped test key, EPHEMERAL and IV 00 01 .. 0b.
 VECTOR = {
     "cipherText": "4MorM1ZVNm1vAZ/y5xYqeH5KkJERcjCVzAmoxpgqv0Tt4vsZnqqy5yPCMTwpC7HY8A3e+sYRMrOk"
@@ -58,8 +60,13 @@ def test_the_vector_decrypts_by_the_documented_steps_and_by_the_module():
 
 
 def test_fresh_encryptions_differ_and_decrypt_independently():
-    card = {"pan": "4000000000000002", "month": 1, "year": 2031, "verificationValue": "999",
-            "fullName": "Ana Lima"}  # fmt: skip
+    card = {
+        "pan": "4000000000000002",
+        "month": 1,
+        "year": 2031,
+        "verificationValue": "999",
+        "fullName": "Ana Lima",
+    }
     first = crypto.encrypt_card(card, PUBLIC_B64)
     second = crypto.encrypt_card(card, PUBLIC_B64)
     assert first["cipherText"] != second["cipherText"] and first["iv"] != second["iv"]
@@ -89,11 +96,13 @@ def _flip(b64: str, index: int = 0) -> str:
         ({"iv": base64.b64encode(b"short").decode()}, "iv must be 12 bytes"),
         ({"cipherText": "not base64!"}, "must be base64"),
         ({"ephemeralPublicKey": base64.b64encode(b"junk").decode()}, "ephemeralPublicKey"),
-        ({"ephemeralPublicKey": crypto.public_key_b64(ec.generate_private_key(ec.SECP256R1()))},
-         "authentication failed"),
+        (
+            {"ephemeralPublicKey": crypto.public_key_b64(ec.generate_private_key(ec.SECP256R1()))},
+            "authentication failed",
+        ),
         ({"cipherText": ""}, "cipherText is missing"),
     ],
-)  # fmt: skip
+)
 def test_tampering_is_refused_with_a_clear_error(change, message):
     with pytest.raises(crypto.CryptoError, match=message):
         crypto.decrypt({**VECTOR, **change}, crypto.load_private_key(PRIVATE_PEM))

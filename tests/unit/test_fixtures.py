@@ -89,9 +89,11 @@ def test_a_section_declared_twice_is_refused(tmp_path):
 def test_broken_machine_file_is_reported_with_its_file_and_line(tmp_path):
     machines = (FIXTURES / "state_machines.yaml").read_text()
     (tmp_path / "state_machines.yaml").write_text(
-        machines.replace("{event: void, from: authorized, to: voided}",
-                         "{event: void, from: authorised, to: voided}")
-    )  # fmt: skip
+        machines.replace(
+            "{event: void, from: authorized, to: voided}",
+            "{event: void, from: authorised, to: voided}",
+        )
+    )
     shutil.copy(FIXTURES / "default.yaml", tmp_path / "default.yaml")
     with pytest.raises(FixtureError) as info:
         load_fixtures(tmp_path)

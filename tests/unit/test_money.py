@@ -7,21 +7,34 @@ from sandbox.core import money
 
 @pytest.mark.parametrize(
     ("raw", "currency", "expected"),
-    [("25", "USD", "25.00"), ("25.5", "USD", "25.50"), (25, "USD", "25.00"),
-     ("5000", "JPY", "5000"), ("1.234", "KWD", "1.234"), (" 7.10 ", "EUR", "7.10")],
-)  # fmt: skip
+    [
+        ("25", "USD", "25.00"),
+        ("25.5", "USD", "25.50"),
+        (25, "USD", "25.00"),
+        ("5000", "JPY", "5000"),
+        ("1.234", "KWD", "1.234"),
+        (" 7.10 ", "EUR", "7.10"),
+    ],
+)
 def test_parse_and_format_use_the_currency_minor_units(raw, currency, expected):
     assert money.format_amount(money.parse_amount(raw, currency), currency) == expected
 
 
 @pytest.mark.parametrize(
     ("raw", "currency", "message"),
-    [("1.001", "USD", "at most 2 decimal places"), ("10.5", "JPY", "at most 0 decimal places"),
-     ("abc", "USD", "not an amount"), ("-1", "USD", "greater than zero"),
-     ("0", "USD", "greater than zero"), ("NaN", "USD", "not an amount"),
-     ("Infinity", "USD", "not an amount"), (True, "USD", "not an amount"),
-     (None, "USD", "not an amount"), ("1e20", "USD", "too large")],
-)  # fmt: skip
+    [
+        ("1.001", "USD", "at most 2 decimal places"),
+        ("10.5", "JPY", "at most 0 decimal places"),
+        ("abc", "USD", "not an amount"),
+        ("-1", "USD", "greater than zero"),
+        ("0", "USD", "greater than zero"),
+        ("NaN", "USD", "not an amount"),
+        ("Infinity", "USD", "not an amount"),
+        (True, "USD", "not an amount"),
+        (None, "USD", "not an amount"),
+        ("1e20", "USD", "too large"),
+    ],
+)
 def test_bad_amounts_are_refused_with_a_reason(raw, currency, message):
     with pytest.raises(ValueError, match=message):
         money.parse_amount(raw, currency)

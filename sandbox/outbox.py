@@ -1,0 +1,343 @@
+"""Every request that leaves the sandbox, on either side, goes through here.
+
+A message is stored (in the caller's transaction), due at an instant on the sandbox clock,
+claimed atomically by one delivering thread (a background worker in each process, or
+:meth:`Outbox.drain`), sent with a timeout, and retried with exponential backoff on timeouts,
+connection failures and 5xx answers. Every attempt is recorded: request, response, duration.
+A message claimed by a process that died is claimed again once its claim lapses, so a restart
+resends what was due and not yet delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from sandbox.core.clock import Clock
+from sandbox.core.timefmt import from_storage, to_storage
+from sandbox.store.db import Database
+
+log = logging.getLogger("sandbox.outbox")
+
+SANDBOX_URL = "{sandbox}"  # placeholder for the sandbox's own base URL in stored URLs
+SECRET_HEADERS = {"x-genstore-access-token", "authorization"}
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    self_url: str
+    timeout: float = 10.0
+    max_attempts: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 3600.0
+    poll_interval: float = 0.05
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    shop_id: int
+    payment_id: str | None
+    side: str
+    kind: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+    attempts: int
+    max_attempts: int
+    fail_attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None
+    body: str | None
+    headers: dict[str, str]
+    error: str | None
+    duration_ms: float
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status >= 500 or self.status == 429
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or "")
+        except ValueError:
+            return None
+
+
+def mask_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Secrets never reach the journal whole: the last four characters only."""
+    return {
+        k: ("****" + v[-4:] if k.lower() in SECRET_HEADERS and v else v) for k, v in headers.items()
+    }
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock, settings: OutboxSettings):
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.on_delivered: dict[str, Callable[[Message, Outcome], None]] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._local = threading.local()
+
+    # ---- scheduling -------------------------------------------------------------------------
+
+    def schedule(
+        self,
+        conn,
+        *,
+        shop_id: int,
+        payment_id: str | None,
+        side: str,
+        kind: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any = None,
+        due_at: datetime | None = None,
+        fail_attempts: int = 0,
+    ) -> int:
+        """Store a message in the caller's transaction; it goes out once that commits."""
+        now = self.clock.now()
+        cursor = conn.execute(
+            "INSERT INTO outbox (shop_id, payment_id, side, kind, method, url, headers, body, "
+            "state, due_at, max_attempts, fail_attempts, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            (
+                shop_id,
+                payment_id,
+                side,
+                kind,
+                method,
+                url,
+                json.dumps({"Content-Type": "application/json", **headers}),
+                json.dumps(body, separators=(",", ":")) if body is not None else None,
+                to_storage(due_at or now),
+                self.settings.max_attempts,
+                fail_attempts,
+                to_storage(now),
+            ),
+        )
+        self._wake.set()
+        return cursor.lastrowid
+
+    # ---- delivering -------------------------------------------------------------------------
+
+    def deliver_due(self, limit: int = 20) -> int:
+        """Claim and send what is due now; returns how many were sent."""
+        sent = 0
+        for message in self._claim(limit):
+            self._deliver(message)
+            sent += 1
+        return sent
+
+    def drain(self, deadline: float = 30.0) -> dict[str, int]:
+        """Deliver until nothing is due (answers may make more due), bounded in time."""
+        delivered, end = 0, time.monotonic() + deadline
+        while time.monotonic() < end:
+            sent = self.deliver_due()
+            delivered += sent
+            if sent == 0 and not self._in_flight():
+                break
+            if sent == 0:
+                self._stop.wait(0.01)  # another thread is sending one; its answer may add more
+        return {"delivered": delivered, "due": self._due_count(), "pending": self._pending_count()}
+
+    def _claim(self, limit: int) -> list[Message]:
+        now = to_storage(self.clock.now())
+        real = time.time()
+        claimed: list[Message] = []
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
+                "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?",
+                (now, real, limit),
+            ).fetchall()
+            for row in rows:
+                conn.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                    "claimed_until = ? WHERE id = ?",
+                    (real + self.settings.timeout + 30, row["id"]),
+                )
+                claimed.append(
+                    Message(
+                        row["id"],
+                        row["shop_id"],
+                        row["payment_id"],
+                        row["side"],
+                        row["kind"],
+                        row["method"],
+                        row["url"],
+                        json.loads(row["headers"]),
+                        row["body"],
+                        row["attempts"] + 1,
+                        row["max_attempts"],
+                        row["fail_attempts"],
+                    )
+                )
+        return claimed
+
+    def _deliver(self, message: Message) -> None:
+        at = self.clock.now()
+        url = message.url.replace(SANDBOX_URL, self.settings.self_url)
+        outcome = self._send(message, url)
+        if outcome.delivered:
+            state, due = "delivered", None
+        elif outcome.retryable and message.attempts < message.max_attempts:
+            state, due = "pending", at + self.backoff(message.attempts)
+        else:
+            state, due = ("failed" if outcome.retryable else "rejected"), None
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO attempts (message_id, shop_id, payment_id, number, at, duration_ms, "
+                "method, url, request_headers, request_body, status, response_headers, "
+                "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.id,
+                    message.shop_id,
+                    message.payment_id,
+                    message.attempts,
+                    to_storage(at),
+                    round(outcome.duration_ms, 3),
+                    message.method,
+                    url,
+                    json.dumps(mask_headers(message.headers)),
+                    message.body,
+                    outcome.status,
+                    json.dumps(outcome.headers),
+                    outcome.body,
+                    outcome.error,
+                ),
+            )
+            conn.execute(
+                "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "
+                "finished_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+                (
+                    state,
+                    to_storage(due) if due else None,
+                    None if state == "pending" else to_storage(self.clock.now()),
+                    outcome.status,
+                    outcome.error,
+                    message.id,
+                ),
+            )
+        if outcome.delivered and message.kind in self.on_delivered:
+            try:
+                self.on_delivered[message.kind](message, outcome)
+            except Exception:  # a bad answer must not stop the outbox
+                log.exception("handling the answer to outbox message %s failed", message.id)
+
+    def _send(self, message: Message, url: str) -> Outcome:
+        started = time.perf_counter()
+        if message.attempts <= message.fail_attempts:
+            return Outcome(None, None, {}, "simulated connection failure (magic value)", 0.0)
+        try:
+            response = self._session().request(
+                message.method,
+                url,
+                data=message.body,
+                headers=message.headers,
+                timeout=self.settings.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            error = f"timed out after {self.settings.timeout:g}s"
+            return Outcome(None, None, {}, error, _ms(started))
+        except requests.RequestException as exc:
+            return Outcome(None, None, {}, f"connection failed: {_reason(exc)}", _ms(started))
+        body = response.content[:65536].decode("utf-8", errors="replace")
+        return Outcome(response.status_code, body, dict(response.headers), None, _ms(started))
+
+    def backoff(self, attempts: int) -> timedelta:
+        seconds = min(self.settings.backoff_base * 2 ** (attempts - 1), self.settings.backoff_cap)
+        return timedelta(seconds=seconds)
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _in_flight(self) -> bool:
+        row = (
+            self.db.read()
+            .execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND claimed_until >= ?",
+                (time.time(),),
+            )
+            .fetchone()
+        )
+        return row[0] > 0
+
+    def _due_count(self) -> int:
+        now = to_storage(self.clock.now())
+        row = (
+            self.db.read()
+            .execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND due_at <= ?", (now,))
+            .fetchone()
+        )
+        return row[0]
+
+    def _pending_count(self) -> int:
+        row = (
+            self.db.read()
+            .execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')")
+            .fetchone()
+        )
+        return row[0]
+
+    # ---- the background worker --------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.deliver_due()
+            except Exception:
+                log.exception("outbox round failed")
+                sent = 0
+            if sent == 0:
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
+
+
+def next_due(db: Database) -> datetime | None:
+    row = db.read().execute("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'").fetchone()
+    return from_storage(row[0]) if row and row[0] else None
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _reason(exc: requests.RequestException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Read timed out"):
+        if marker in text:
+            return marker
+    return type(exc).__name__

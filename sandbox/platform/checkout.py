@@ -1,0 +1,488 @@
+"""The checkout driver: the platform side of a payment, as Genstore starts it.
+
+It creates the order and the payment, encrypts the card to the app's registered key and sends
+the platform -> app request through the outbox; later, captures, voids and refunds the same
+way. It never waits for the app: results come back through the callbacks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sandbox.core import crypto, money
+from sandbox.core.clock import Clock
+from sandbox.core.fixtures import Fixtures
+from sandbox.core.ids import Ids
+from sandbox.core.timefmt import to_storage
+from sandbox.errors import BadRequest, Conflict, NotFound
+from sandbox.outbox import Outbox, Outcome
+from sandbox.platform.lifecycle import Lifecycle, record_history
+from sandbox.platform.records import Payment, Shop, find_shop, load_payment
+from sandbox.psp.examples import CUSTOMER
+from sandbox.psp.processor import SHOP_HEADER
+from sandbox.store.db import Database
+
+DEFAULT_CARD = "4242424242424242"
+CLIENT_DETAILS = {
+    "acceptLanguage": "en-US,en;q=0.9",
+    "ipAddress": "203.0.113.7",
+    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) GenstoreSandbox/1.0",
+}
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    shop: str
+    amount: str | None
+    currency: str | None = None
+    app: str | None = None
+    card: str | None = None
+    magic: str | None = None
+    holder: str | None = None
+    manual_capture: bool = False
+    offsite: bool = False
+
+
+class CheckoutService:
+    def __init__(
+        self,
+        db: Database,
+        fixtures: Fixtures,
+        clock: Clock,
+        outbox: Outbox,
+        ids: Ids,
+        lifecycle: Lifecycle,
+        self_url: str,
+        hkdf_info: bytes = b"",
+    ):
+        self.db = db
+        self.fixtures = fixtures
+        self.clock = clock
+        self.outbox = outbox
+        self.ids = ids
+        self.lifecycle = lifecycle
+        self.self_url = self_url
+        self.hkdf_info = hkdf_info
+        outbox.on_delivered["app.payment"] = self._remember_answer
+        outbox.on_delivered["app.offsite_payment"] = self._remember_answer
+
+    # ---- checkout ---------------------------------------------------------------------------
+
+    def checkout(self, request: CheckoutRequest) -> dict[str, Any]:
+        shop = self._shop(request.shop)
+        pan, holder, raw_amount = self._card_and_amount(request)
+        currency = request.currency or shop.currency
+        amount = _amount(raw_amount, currency)
+        kind = "offsite_payment" if request.offsite else "payment"
+        with self.db.write() as conn:
+            app = self._app(conn, shop, request.app, kind)
+            if kind == "payment" and not app["public_key"]:
+                raise Conflict(f"App '{app['name']}' has no public key to encrypt card data to")
+            now = self.clock.now()
+            order_id = conn.execute(
+                "SELECT COALESCE(MAX(id), 1000) + 1 FROM orders WHERE shop_id = ?", (shop.id,)
+            ).fetchone()[0]
+            legacy_id = conn.execute(
+                "SELECT COALESCE(MAX(legacy_id), 0) + 1 FROM payments WHERE shop_id = ?",
+                (shop.id,),
+            ).fetchone()[0]
+            payment_id = self.ids.numbered("PI", now)
+            conn.execute(
+                "INSERT INTO orders (shop_id, id, order_no, created_at) VALUES (?, ?, ?, ?)",
+                (shop.id, order_id, f"{now:%Y%m%d%H%M%S}{order_id}", to_storage(now)),
+            )
+            method = {
+                "gateway": app["name"],
+                "id": app["id"],
+                "name": app["name"],
+                "pay_type": "offsite" if request.offsite else "credit_card",
+                "payment_method_type": "online",
+            }
+            initial = self.fixtures.machines["payment"].initial
+            conn.execute(
+                "INSERT INTO payments (shop_id, payment_id, legacy_id, order_id, app_id, amount, "
+                "currency, manual_capture, test, state, state_entered_at, captured_amount, "
+                "refunded_amount, method, bank_code, pay_by_other, created_at, updated_at, kind, "
+                "card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, '0', '0', ?, '', 0, ?, ?, "
+                "?, ?)",
+                (
+                    shop.id,
+                    payment_id,
+                    legacy_id,
+                    order_id,
+                    app["id"],
+                    money.format_amount(amount, currency),
+                    currency,
+                    int(request.manual_capture),
+                    initial,
+                    to_storage(now),
+                    json.dumps(method, sort_keys=True),
+                    to_storage(now),
+                    to_storage(now),
+                    "offsite" if request.offsite else "card",
+                    pan[-4:] if pan else None,
+                ),
+            )
+            record_history(
+                conn,
+                shop.id,
+                "payment",
+                payment_id,
+                payment_id,
+                "checkout",
+                "",
+                initial,
+                now,
+                "POST /_sandbox/checkouts",
+            )
+            body = self._payment_body(shop, app, payment_id, amount, currency, request, pan, holder)
+            self.outbox.schedule(
+                conn,
+                shop_id=shop.id,
+                payment_id=payment_id,
+                side="platform",
+                kind=f"app.{kind}",
+                method="POST",
+                url=_url(app, kind),
+                headers={SHOP_HEADER: shop.domain},
+                body=body,
+            )
+        return {
+            "paymentId": payment_id,
+            "orderId": order_id,
+            "shop": shop.handle,
+            "app": app["name"],
+            "amount": money.format_amount(amount, currency),
+            "currency": currency,
+            "manualCapture": request.manual_capture,
+            "offsite": request.offsite,
+            "cardLast4": pan[-4:] if pan else None,
+            "state": initial,
+        }
+
+    def _card_and_amount(self, request: CheckoutRequest) -> tuple[str | None, str | None, Any]:
+        if request.card and request.magic:
+            raise BadRequest(
+                "Invalid request: give card or magic, not both",
+                details={"magic": ["give card or magic, not both"]},
+            )
+        pan, holder, amount = request.card, request.holder, request.amount
+        if request.magic:
+            entry = self.fixtures.magic_named(request.magic)
+            if entry is None:
+                names = ", ".join(m.name for m in self.fixtures.magic)
+                raise BadRequest(
+                    f"Invalid request: magic: unknown magic value "
+                    f"'{request.magic}' (known: {names})",
+                    details={"magic": [f"unknown magic value '{request.magic}'"]},
+                )
+            if entry.luhn_invalid:
+                pan = "4242424242424241"  # the catalogue's own example of a Luhn failure
+            elif entry.card:
+                pan = entry.card
+            holder = entry.holder or holder
+            if entry.amount_from is not None and amount is None:
+                amount = str(entry.amount_from)
+        if request.offsite:
+            return None, holder, amount if amount is not None else "25.00"
+        pan = (pan or DEFAULT_CARD).replace(" ", "")
+        if not pan.isdigit() or not 12 <= len(pan) <= 19:
+            raise BadRequest(
+                "Invalid request: card: 12 to 19 digits", details={"card": ["12 to 19 digits"]}
+            )
+        return pan, holder, amount if amount is not None else "25.00"
+
+    def _payment_body(self, shop, app, payment_id, amount, currency, request, pan, holder):
+        now = self.clock.now()
+        return_url = f"{self.self_url}/_sandbox/return?shop={shop.handle}&paymentId={payment_id}"
+        body: dict[str, Any] = {
+            "paymentId": payment_id,
+            "amount": money.format_amount(amount, currency),
+            "currency": currency,
+            "test": "true",
+            "manualCapture": "true" if request.manual_capture else "false",
+            "customer": CUSTOMER,
+            "purchaseInfo": _purchase_info(amount, currency),
+        }
+        if request.offsite:
+            cancel = f"{return_url}&cancelled=true"
+            body["paymentMethod"] = {"data": {"returnUrl": return_url, "cancelUrl": cancel}}
+            return body
+        card = {
+            "pan": pan,
+            "month": 12,
+            "year": now.year + 3,
+            "verificationValue": "123",
+            "fullName": holder or "John Smith",
+        }
+        try:
+            data = crypto.encrypt_card(card, app["public_key"], self.hkdf_info)
+        except crypto.CryptoError as exc:
+            raise Conflict(f"App '{app['name']}': {exc}") from None
+        body["paymentMethod"] = {"data": {**data, "returnUrl": return_url}}
+        body["clientDetails"] = CLIENT_DETAILS
+        return body
+
+    def _remember_answer(self, message, outcome: Outcome) -> None:
+        answer = outcome.json()
+        if not isinstance(answer, dict):
+            return
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE payments SET app_answer = ? WHERE shop_id = ? AND payment_id = ?",
+                (json.dumps(answer), message.shop_id, message.payment_id),
+            )
+
+    # ---- captures, voids, refunds -----------------------------------------------------------
+
+    def capture(self, handle: str, payment_id: str, raw_amount: Any) -> dict[str, Any]:
+        return self._operation(handle, payment_id, "capture", raw_amount)
+
+    def void(self, handle: str, payment_id: str) -> dict[str, Any]:
+        return self._operation(handle, payment_id, "void", None)
+
+    def refund(self, handle: str, payment_id: str, raw_amount: Any) -> dict[str, Any]:
+        return self._operation(handle, payment_id, "refund", raw_amount)
+
+    def _operation(self, handle, payment_id, kind, raw_amount) -> dict[str, Any]:
+        shop = self._shop(handle)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            payment = load_payment(conn, shop.id, payment_id)
+            if payment is None:
+                raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
+            payment = self.lifecycle.apply_payment_timeouts(conn, payment, now)
+            amount = self._check_operation(conn, payment, kind, raw_amount)
+            app = conn.execute("SELECT * FROM apps WHERE id = ?", (payment.app_id,)).fetchone()
+            if app is None:
+                raise Conflict(f"Payment {payment_id} has no payment app to ask")
+            prefix = {"capture": "CA", "void": "VO", "refund": "RE"}[kind]
+            operation_id = self.ids.numbered(prefix, now)
+            initial = self.fixtures.machines[kind].initial
+            formatted = money.format_amount(amount, payment.currency) if amount else None
+            conn.execute(
+                "INSERT INTO operations (shop_id, kind, operation_id, payment_id, amount, state, "
+                "state_entered_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    shop.id,
+                    kind,
+                    operation_id,
+                    payment_id,
+                    formatted,
+                    initial,
+                    to_storage(now),
+                    to_storage(now),
+                    to_storage(now),
+                ),
+            )
+            record_history(
+                conn,
+                shop.id,
+                kind,
+                operation_id,
+                payment_id,
+                "request",
+                "",
+                initial,
+                now,
+                f"POST /_sandbox/payments/{payment_id}/{kind}s",
+            )
+            body: dict[str, Any] = {
+                f"{kind}Id": operation_id,
+                "paymentId": payment_id,
+                "test": "true",
+            }
+            if formatted:
+                body["amount"] = formatted
+            self.outbox.schedule(
+                conn,
+                shop_id=shop.id,
+                payment_id=payment_id,
+                side="platform",
+                kind=f"app.{kind}",
+                method="POST",
+                url=_url(app, kind),
+                headers={SHOP_HEADER: shop.domain},
+                body=body,
+            )
+        return {
+            "kind": kind,
+            "id": operation_id,
+            "paymentId": payment_id,
+            "amount": formatted,
+            "state": initial,
+        }
+
+    def _check_operation(self, conn, payment: Payment, kind: str, raw_amount) -> Decimal | None:
+        """What the platform refuses before it ever asks the app."""
+        machine = self.fixtures.machines["payment"]
+        shown = machine.view(payment.state, "app_status")
+        pending: dict[str, Decimal] = {}
+        for row in conn.execute(
+            "SELECT kind, amount, state FROM operations WHERE shop_id = ? AND payment_id = ?",
+            (payment.shop_id, payment.payment_id),
+        ):
+            if row["state"] == self.fixtures.machines[row["kind"]].initial:
+                pending[row["kind"]] = pending.get(row["kind"], Decimal(0)) + Decimal(
+                    row["amount"] or 0
+                )
+        if kind in ("capture", "void"):
+            if shown != "AUTH_SUCCESS":
+                raise Conflict(
+                    f"Payment {payment.payment_id} is {payment.state}; only an "
+                    f"authorized payment can be {kind}d"
+                )
+            if "capture" in pending or "void" in pending:
+                raise Conflict(
+                    f"Payment {payment.payment_id} already has a capture or void "
+                    "waiting for the app's result"
+                )
+            if kind == "void":
+                return None
+            left = payment.amount - payment.captured
+        else:
+            if payment.captured <= 0 or shown != "SUCCESS":
+                raise Conflict(
+                    f"Payment {payment.payment_id} is {payment.state}; only a "
+                    "captured payment can be refunded"
+                )
+            left = payment.captured - payment.refunded - pending.get("refund", Decimal(0))
+        if left <= 0:
+            raise Conflict(f"Payment {payment.payment_id} has nothing left to {kind}")
+        amount = _amount(raw_amount, payment.currency) if raw_amount is not None else left
+        if amount > left:
+            what = "capturable" if kind == "capture" else "refundable"
+            limit = money.format_amount(max(left, Decimal(0)), payment.currency)
+            raise BadRequest(
+                f"Invalid request: amount: more than the {limit} still {what}",
+                details={"amount": [f"at most {limit}"]},
+            )
+        return amount
+
+    # ---- apps -------------------------------------------------------------------------------
+
+    def register_app(
+        self,
+        handle: str,
+        name: str,
+        urls: dict[str, str],
+        public_key: str | None,
+        scopes: list[str],
+    ) -> dict[str, Any]:
+        shop = self._shop(handle)
+        if public_key:
+            try:
+                crypto.load_public_key(public_key)
+            except crypto.CryptoError as exc:
+                raise BadRequest(
+                    f"Invalid request: publicKey: {exc}", details={"publicKey": [str(exc)]}
+                ) from None
+        with self.db.write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM apps WHERE shop_id = ? AND name = ?", (shop.id, name)
+            ).fetchone():
+                raise Conflict(
+                    f"App '{name}' already exists in shop '{handle}'",
+                    details={"name": ["already taken"]},
+                )
+            secret, token = self.ids.secret(), self.ids.token()
+            now = to_storage(self.clock.now())
+            app_id = conn.execute(
+                "INSERT INTO apps (shop_id, name, client_id, client_secret, scopes, activated, "
+                "urls, public_key) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                (
+                    shop.id,
+                    name,
+                    f"{handle}-{name}",
+                    secret,
+                    " ".join(scopes),
+                    json.dumps(urls),
+                    public_key,
+                ),
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token, shop.id, app_id, " ".join(scopes), now),
+            )
+        return {
+            "shop": handle,
+            "name": name,
+            "clientId": f"{handle}-{name}",
+            "clientSecret": secret,
+            "accessToken": token,
+            "scopes": scopes,
+            "urls": urls,
+            "shopDomain": shop.domain,
+        }
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def _shop(self, handle: str) -> Shop:
+        shop = find_shop(self.db.read(), handle)
+        if shop is None:
+            raise NotFound(f"Shop '{handle}' not found")
+        return shop
+
+    def _app(self, conn, shop: Shop, name: str | None, kind: str):
+        rows = conn.execute(
+            "SELECT * FROM apps WHERE shop_id = ? ORDER BY id", (shop.id,)
+        ).fetchall()
+        if name is not None:
+            rows = [r for r in rows if r["name"] == name]
+            if not rows:
+                raise NotFound(
+                    f"App '{name}' not found in shop '{shop.handle}'",
+                    details={"app": [f"unknown app '{name}'"]},
+                )
+        usable = [r for r in rows if json.loads(r["urls"]).get(kind)]
+        if not usable:
+            raise Conflict(f"No app in shop '{shop.handle}' has a URL for {kind} requests")
+        return usable[0]
+
+
+def _url(app, kind: str) -> str:
+    url = json.loads(app["urls"]).get(kind)
+    if not url:
+        raise Conflict(f"App '{app['name']}' has no URL for {kind} requests")
+    return url
+
+
+def _amount(raw: Any, currency: str) -> Decimal:
+    try:
+        return money.parse_amount(raw, currency)
+    except ValueError as exc:
+        raise BadRequest(
+            f"Invalid request: amount: {exc}", details={"amount": [str(exc)]}
+        ) from None
+
+
+def _purchase_info(amount: Decimal, currency: str) -> dict[str, Any]:
+    total = money.format_amount(amount, currency)
+    zero = money.format_amount(Decimal(0), currency)
+    return {
+        "itemTotal": total,
+        "shipping": zero,
+        "taxTotal": zero,
+        "discount": zero,
+        "handling": zero,
+        "insurance": zero,
+        "shippingDiscount": zero,
+        "description": "Sandbox order",
+        "items": [
+            {
+                "name": "Sandbox T-Shirt",
+                "description": "A test item",
+                "sku": "SBX-1",
+                "unitPrice": total,
+                "quantity": "1",
+                "tax": zero,
+                "category": "1",
+                "imgUrl": "",
+                "virtualProduct": "false",
+            }
+        ],
+    }

@@ -1,0 +1,86 @@
+"""Seed 001's examples, for the payment-app OpenAPI document."""
+
+ADDRESS = {
+    "phoneNumber": "+8615885555",
+    "province": "NY",
+    "city": "Westbury",
+    "countryCode": "US",
+    "givenName": "John",
+    "familyName": "Smith",
+    "postalCode": "10013",
+    "company": "IBM",
+    "line2": "Apartment 5",
+    "line1": "2063  Marshville Road",
+}
+CUSTOMER = {
+    "phoneNumber": "+8618800008888",
+    "shippingAddress": ADDRESS,
+    "billingAddress": ADDRESS,
+    "email": "xxx@gmail.com",
+}
+PURCHASE_INFO = {
+    "insurance": "1",
+    "itemTotal": "100",
+    "shipping": "1",
+    "taxTotal": "1",
+    "discount": "1",
+    "handling": "1",
+    "shippingDiscount": "0.0",
+    "items": [
+        {
+            "unitPrice": "1.0",
+            "imgUrl": "http://xxxx.com",
+            "quantity": "2",
+            "name": "Black Cotton T-Shirt and White Denim Shorts",
+            "description": "Casual Black Cotton T-Shirt and White Denim Shorts for Everyday Wear",
+            "tax": "2.0",
+            "category": "1",
+            "sku": "107369095352924",
+            "virtualProduct": "false",
+        }
+    ],
+}
+CARD_PAYMENT = {
+    "purchaseInfo": PURCHASE_INFO,
+    "amount": "200.00",
+    "clientDetails": {
+        "acceptLanguage": "zh,en-US;q=0.9,en;q=0.8,zh-CN;q=0.7",
+        "ipAddress": "10.5.2.2",
+        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/138.0.0.0 Safari/537.36",
+    },
+    "test": "true",
+    "manualCapture": "true",
+    "paymentId": "PI00202410161331562671",
+    "paymentMethod": {
+        "data": {
+            "cipherText": "I/ehfE/1SkDx/i8qJgoe/qXaRV+fyaVIeEL7D+5PWiPtOgZZAQ/GWvRbI7kgOV0dCkH/"
+            "uhb0Nlq4sns6GWgf7GeiezxKjPdaJqqbdnYvb3y98SG6DWzCDTc+Za6bpkk2uAg=",
+            "salt": "GENSTORE-HKDF-SALT",
+            "ephemeralPublicKey": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAECYaybEr5VfuEUOTBN5iYi3FLDh"
+            "VUx0s1k6K4iUqk+rgnHRovbXKlItHNzTeGSSevunb8HdQEaPclqUfAps07Uw==",
+            "suit": "GENSTORE-V1",
+            "returnUrl": "https://www.xxx.shop/pay/result",
+            "iv": "GUdwmcbLCp+4hHMr",
+        }
+    },
+    "currency": "USD",
+    "customer": CUSTOMER,
+}
+OFFSITE_PAYMENT = {
+    "purchaseInfo": PURCHASE_INFO,
+    "amount": "100.80",
+    "test": "true",
+    "manualCapture": "true",
+    "paymentId": "PI00202410161331562671344",
+    "paymentMethod": {
+        "data": {
+            "cancelUrl": "http://test.genstore.ai/xx",
+            "returnUrl": "https://www.xxx.shop/pay/result",
+        }
+    },
+    "currency": "USD",
+    "customer": CUSTOMER,
+}
+CAPTURE = {"amount": "200", "test": "true", "paymentId": "2222", "captureId": "1111"}
+VOID = {"test": "true", "voidId": "11122", "paymentId": "222"}
+REFUND = {"amount": "100", "test": "true", "paymentId": "1111", "refundId": "1111"}

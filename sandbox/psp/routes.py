@@ -1,0 +1,132 @@
+"""``/psp/...``: the fake payment app's seven endpoints and its buyer pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, redirect, request
+
+from sandbox.psp import examples
+from sandbox.psp import schemas as s
+from sandbox.psp.pages import challenge, done
+from sandbox.psp.processor import SHOP_HEADER
+from sandbox.web import Blueprint, ErrorSchema, services
+
+app_calls = Blueprint(
+    "payment app",
+    __name__,
+    url_prefix="/psp",
+    description="What a Genstore payment app implements (seed 001). The platform sends each "
+    "request; the app answers 200 at once and reports the outcome later through "
+    "PUT /api/202412/app/... . The sandbox sends the shop's domain in X-Genstore-Shop-Domain.",
+)
+SHOP = {
+    "in": "header",
+    "name": SHOP_HEADER,
+    "required": True,
+    "schema": {"type": "string", "example": "demo.genmystore.com"},
+    "description": "The shop the request is for (sandbox choice: the platform always sends it)",
+}
+
+
+def _shop() -> str | None:
+    return request.headers.get(SHOP_HEADER)
+
+
+def _documented(description: str):
+    def apply(func):
+        func = app_calls.alt_response(400, schema=ErrorSchema, description="Invalid request")(func)
+        func = app_calls.alt_response(
+            409, schema=ErrorSchema, description="The id was used with other parameters"
+        )(func)
+        return app_calls.doc(parameters=[SHOP], description=description)(func)
+
+    return apply
+
+
+@app_calls.route("/payments", methods=["POST"])
+@_documented("Card data arrives encrypted (GENSTORE-V1). The outcome follows the magic values.")
+@app_calls.arguments(s.CardPaymentRequest, example=examples.CARD_PAYMENT)
+@app_calls.response(200, s.CardPaymentAnswer, example={"error": ""})
+def card_payment(body):
+    """Credit card payment"""
+    return services().psp.card_payment(_shop(), body)
+
+
+@app_calls.route("/offsite_payments", methods=["POST"])
+@_documented("The app answers redirectUrl: the buyer approves or cancels there.")
+@app_calls.arguments(s.OffsitePaymentRequest, example=examples.OFFSITE_PAYMENT)
+@app_calls.response(
+    200, s.OffsitePaymentAnswer, example={"redirectUrl": "https://www.xxx.com/", "error": ""}
+)
+def offsite_payment(body):
+    """Offsite payment"""
+    return services().psp.offsite_payment(_shop(), body)
+
+
+@app_calls.route("/captures", methods=["POST"])
+@_documented("Capture an authorized payment, in full or in part (one capture per payment).")
+@app_calls.arguments(s.CaptureRequest, example=examples.CAPTURE)
+@app_calls.response(200, s.CaptureAnswer, example={"channelCaptureId": "3333"})
+def capture(body):
+    """Capture"""
+    return services().psp.capture(_shop(), body)
+
+
+@app_calls.route("/voids", methods=["POST"])
+@_documented("Void (cancel) an authorized payment that was not captured.")
+@app_calls.arguments(s.VoidRequest, example=examples.VOID)
+@app_calls.response(200, s.VoidAnswer, example={"channelVoidId": "xxxx"})
+def void(body):
+    """Void"""
+    return services().psp.void(_shop(), body)
+
+
+@app_calls.route("/refunds", methods=["POST"])
+@_documented("Refund a captured payment, in part and repeatedly, up to what was captured.")
+@app_calls.arguments(s.RefundRequest, example=examples.REFUND)
+@app_calls.response(200, s.RefundAnswer, example={"channelRefundId": "1111"})
+def refund(body):
+    """Refund"""
+    return services().psp.refund(_shop(), body)
+
+
+@app_calls.route("/payment", methods=["GET"])
+@_documented("The app's view of a payment.")
+@app_calls.arguments(s.PaymentQuery, location="query")
+@app_calls.response(
+    200, s.PaymentStatus, example={"channelPaymentId": "111", "status": "PROCESSING"}
+)
+@app_calls.alt_response(404, schema=ErrorSchema, description="Unknown payment")
+def get_payment(query):
+    """Get payment"""
+    return services().psp.payment_status(_shop(), query["paymentId"])
+
+
+@app_calls.route("/refund", methods=["GET"])
+@_documented("The app's view of a refund.")
+@app_calls.arguments(s.RefundQuery, location="query")
+@app_calls.response(200, s.RefundStatus, example={"channelRefundId": "1112", "status": "SUCCESS"})
+@app_calls.alt_response(404, schema=ErrorSchema, description="Unknown refund")
+def get_refund(query):
+    """Get refund"""
+    return services().psp.refund_status(_shop(), query["refundId"])
+
+
+pages = FlaskBlueprint("psp-pages", __name__, url_prefix="/psp")
+
+
+@pages.route("/<any('3ds', offsite):flow>/<token>", methods=["GET", "POST"])
+def buyer_page(flow, token):
+    """The page a buyer sees; ``?action=`` (GET) or the form (POST) acts on it."""
+    psp = services().psp
+    action = request.form.get("action") if request.method == "POST" else request.args.get("action")
+    if action is None:
+        session = psp.session(token)
+        return Response(challenge(session, token), mimetype="text/html")
+    target, decision = psp.buyer_action(token, action)
+    if target:
+        return redirect(target, code=303)
+    return Response(done(decision), mimetype="text/html")
+
+
+BLUEPRINTS = (app_calls,)
