@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import socket
 import sys
 import tempfile
 from pathlib import Path
 
 from sandbox import __version__
+from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.core.fixtures import FixtureError, load_fixtures
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.db import StoreError
@@ -56,6 +58,39 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path, help="a fixtures directory or YAML file")
     check.set_defaults(handler=cmd_fixtures_check)
     fixtures.set_defaults(handler=lambda args: fixtures.print_help() or 2)
+
+    def client_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
+        )
+        command.add_argument("--shop", default="demo", help="shop handle (default demo)")
+        command.add_argument(
+            "--wait", type=float, default=10.0, help="seconds to wait for the result (default 10)"
+        )
+        command.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    checkout = commands.add_parser("checkout", help="start a payment on a running sandbox")
+    checkout.add_argument("--card", help="card number (default 4242424242424242)")
+    checkout.add_argument("--magic", help="a magic value's name instead of a card")
+    checkout.add_argument("--amount", help="amount (default 25.00)")
+    checkout.add_argument("--currency", help="ISO 4217 code (default the shop's)")
+    checkout.add_argument("--holder", help="card holder name")
+    checkout.add_argument("--manual-capture", action="store_true", help="authorize only")
+    checkout.add_argument("--offsite", action="store_true", help="offsite (redirect) payment")
+    checkout.add_argument("--app", help="payment app name (default the shop's first)")
+    client_options(checkout)
+    checkout.set_defaults(handler=cmd_checkout)
+    for verb, text in (
+        ("capture", "capture an authorized payment"),
+        ("void", "void an authorized payment"),
+        ("refund", "refund a captured payment"),
+    ):
+        command = commands.add_parser(verb, help=text)
+        command.add_argument("payment_id", metavar="PAYMENT_ID")
+        if verb != "void":
+            command.add_argument("--amount", help="default: all that is left")
+        client_options(command)
+        command.set_defaults(handler=cmd_operation, verb=verb)
     return parser
 
 
@@ -145,6 +180,39 @@ def render_banner(settings: Settings, db, listeners: list[str]) -> str:
             f"{base}/api/202412/payment/{first['payment_id']}"
         )
     return "\n".join(lines)
+
+
+def cmd_checkout(args: argparse.Namespace) -> int:
+    client = SandboxClient(args.url, args.shop)
+    try:
+        started = client.checkout(
+            card=args.card,
+            magic=args.magic,
+            amount=args.amount,
+            currency=args.currency,
+            holder=args.holder,
+            manualCapture=args.manual_capture,
+            offsite=args.offsite,
+            app=args.app,
+        )
+        current = client.wait(started["paymentId"], None, args.wait)
+    except ClientError as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(current, indent=2) if args.json else render(current))
+    return 0
+
+
+def cmd_operation(args: argparse.Namespace) -> int:
+    client = SandboxClient(args.url, args.shop)
+    try:
+        started = client.operation(args.payment_id, args.verb, getattr(args, "amount", None))
+        current = client.wait(args.payment_id, started["id"], args.wait)
+    except ClientError as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(current, indent=2) if args.json else render(current))
+    return 0
 
 
 def cmd_spec(args: argparse.Namespace) -> int:

@@ -195,9 +195,13 @@ class Outbox:
                 )
         return claimed
 
+    def resolve(self, url: str) -> str:
+        """A stored URL as it is sent: the sandbox's own base URL filled in."""
+        return url.replace(SANDBOX_URL, self.settings.self_url)
+
     def _deliver(self, message: Message) -> None:
         at = self.clock.now()
-        url = message.url.replace(SANDBOX_URL, self.settings.self_url)
+        url = self.resolve(message.url)
         outcome = self._send(message, url)
         if outcome.delivered:
             state, due = "delivered", None

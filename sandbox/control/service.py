@@ -283,7 +283,7 @@ class ControlService:
                     "side": row["side"],
                     "message": row["kind"],
                     "method": row["method"],
-                    "url": row["url"],
+                    "url": self.outbox.resolve(row["url"]),
                     "attempts": row["attempts"],
                 }
             )
@@ -309,7 +309,7 @@ class ControlService:
                 "kind": r["kind"],
                 "paymentId": r["payment_id"],
                 "method": r["method"],
-                "url": r["url"],
+                "url": self.outbox.resolve(r["url"]),
                 "state": r["state"],
                 "dueAt": r["due_at"],
                 "attempts": r["attempts"],

@@ -331,9 +331,10 @@ class CheckoutService:
                 )
         if kind in ("capture", "void"):
             if shown != "AUTH_SUCCESS":
+                done = {"capture": "captured", "void": "voided"}[kind]
                 raise Conflict(
                     f"Payment {payment.payment_id} is {payment.state}; only an "
-                    f"authorized payment can be {kind}d"
+                    f"authorized payment can be {done}"
                 )
             if "capture" in pending or "void" in pending:
                 raise Conflict(
