@@ -65,3 +65,52 @@ def test_serve_says_clearly_when_the_port_is_taken(tmp_path):
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "--port" in result.stderr
+
+
+def test_checkout_verb_prints_the_timeline_and_ends_paid(live):
+    import requests
+
+    shop = live.new_shop()
+    result = run(
+        "checkout",
+        "--card",
+        "4242424242424242",
+        "--amount",
+        "25.00",
+        "--url",
+        live.url,
+        "--shop",
+        shop.handle,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Final state: paid (transaction status 2" in result.stdout
+    assert "POST " in result.stdout and "/psp/payments -> 200" in result.stdout
+    assert "4242424242424242" not in result.stdout and "····4242" in result.stdout
+    payment_id = result.stdout.split()[1]
+    body = requests.get(
+        f"{live.url}/api/202412/payment/{payment_id}",
+        headers=shop.headers("read_payments_transaction"),
+        timeout=10,
+    ).json()
+    assert body["payment"]["status"] == "2"
+
+
+def test_capture_void_refund_verbs(live):
+    import json
+
+    shop = live.new_shop()
+    common = ("--url", live.url, "--shop", shop.handle)
+    started = run("checkout", "--manual-capture", "--amount", "80.00", "--json", *common)
+    payment_id = json.loads(started.stdout)["payment"]["paymentId"]
+    assert json.loads(started.stdout)["payment"]["state"] == "authorized"
+    captured = run("capture", payment_id, "--amount", "50.00", *common)
+    assert "Final state: paid" in captured.stdout and "captured 50.00" in captured.stdout
+    refunded = run("refund", payment_id, "--amount", "10.00", *common)
+    assert "Final state: partially_refunded" in refunded.stdout
+    voided = run("void", payment_id, *common)
+    assert voided.returncode == 1 and "only an authorized payment can be voided" in voided.stderr
+
+
+def test_client_verbs_explain_an_unreachable_sandbox():
+    result = run("checkout", "--url", "http://127.0.0.1:9")
+    assert result.returncode == 1 and "cannot reach the sandbox" in result.stderr

@@ -1,0 +1,130 @@
+"""Either side can be the system under test: a developer's own payment app, registered through
+the control API, is driven through a payment, a capture and a refund as Genstore would."""
+
+import socket
+
+from sandbox.testing.live import LiveSandbox
+from tests.e2e.independent_app import IndependentApp
+
+
+def register(driver, app: IndependentApp) -> dict:
+    response = driver.sandbox.control(
+        "POST",
+        "/apps",
+        json={
+            "shop": driver.shop.handle,
+            "name": "my-app",
+            "urls": app.urls(),
+            "publicKey": app.public_key,
+        },
+    )
+    assert response.status_code == 201, response.text
+    registered = response.json()
+    app.platform_url, app.token = driver.url, registered["accessToken"]
+    return registered
+
+
+def test_a_real_app_is_driven_through_payment_capture_and_refund(driver):
+    with IndependentApp() as app:
+        registered = register(driver, app)
+        payment_id = driver.checkout(
+            app="my-app",
+            amount="70.00",
+            manualCapture=True,
+            card="4242424242424242",
+            holder="Ada Lovelace",
+        )
+        driver.drain()
+        [received] = app.received
+        assert received["headers"]["X-Genstore-Shop-Domain"] == registered["shopDomain"]
+        body = received["body"]
+        assert (body["paymentId"], body["amount"], body["currency"]) == (payment_id, "70.00", "USD")
+        assert (body["test"], body["manualCapture"]) == ("true", "true")
+        assert body["paymentMethod"]["data"]["suit"] == "GENSTORE-V1"
+        assert set(body) >= {"customer", "clientDetails", "purchaseInfo"}
+        card = app.cards[payment_id]
+        assert (card["pan"], card["fullName"]) == ("4242424242424242", "Ada Lovelace")
+        assert set(card) == {"pan", "month", "year", "verificationValue", "fullName"}
+
+        assert app.send_callbacks() == [200]
+        assert driver.status(payment_id)["status"] == "4"
+
+        assert driver.operation(payment_id, "capture", amount="70.00").status_code == 201
+        driver.drain()
+        assert app.received[-1]["body"]["amount"] == "70.00"
+        assert app.send_callbacks() == [200]
+        assert driver.status(payment_id)["status"] == "2"
+
+        refund = driver.operation(payment_id, "refund", amount="30.00").json()
+        driver.drain()
+        assert app.received[-1]["body"] == {
+            "refundId": refund["id"],
+            "paymentId": payment_id,
+            "amount": "30.00",
+            "test": "true",
+        }
+        assert app.send_callbacks() == [200]
+        detail = driver.detail(payment_id)
+        assert (detail["state"], detail["refundedAmount"]) == ("partially_refunded", "30.00")
+        assert detail["channelPaymentId"] == f"ind-{payment_id}"
+
+
+def test_app_5xx_answers_are_retried_with_backoff(driver):
+    with IndependentApp() as app:
+        register(driver, app)
+        app.fail_next = 2
+        payment_id = driver.checkout(app="my-app")
+        driver.drain()
+        driver.advance("1s")
+        requests_seen = [e for e in driver.timeline(payment_id) if e["type"] == "request"]
+        assert [r["status"] for r in requests_seen] == [503, 503]
+        driver.advance("2s")
+        requests_seen = [e for e in driver.timeline(payment_id) if e["type"] == "request"]
+        assert [r["status"] for r in requests_seen] == [503, 503, 200]
+        assert len(app.received) == 3
+        assert app.send_callbacks() == [200]
+        assert driver.status(payment_id)["status"] == "2"
+
+
+def test_a_restart_resends_what_was_due_and_not_delivered(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    key_holder = IndependentApp()  # its key and URL shape; the app itself listens later
+    urls = {
+        name: url.replace(key_holder.url, f"http://127.0.0.1:{port}")
+        for name, url in key_holder.urls().items()
+    }
+    app_body = {"name": "later", "urls": urls, "publicKey": key_holder.public_key}
+    key_holder.close()
+    with LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
+        sandbox.control("POST", "/clock", json={"frozen": True})
+        assert sandbox.control("POST", "/apps", json=app_body).status_code == 201
+        checkout = sandbox.control("POST", "/checkouts", json={"app": "later"})
+        payment_id = checkout.json()["paymentId"]
+        sandbox.control("POST", "/outbox/drain")
+        messages = sandbox.control("GET", "/outbox", params={"paymentId": payment_id}).json()
+        [message] = messages["messages"]
+        assert message["state"] == "pending" and "Connection refused" in message["lastError"]
+    app = IndependentApp(port=port, key=key_holder.private_key)
+    with app, LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
+        sandbox.control("POST", "/clock", json={"advance": "1s"})
+        assert [r["body"]["paymentId"] for r in app.received] == [payment_id]
+        messages = sandbox.control("GET", "/outbox", params={"paymentId": payment_id}).json()
+        [message] = messages["messages"]
+        assert (message["state"], message["attempts"]) == ("delivered", 2)
+
+
+def test_registering_an_app_checks_its_key_and_name(driver):
+    bad = driver.sandbox.control(
+        "POST",
+        "/apps",
+        json={"shop": driver.shop.handle, "name": "x", "urls": {}, "publicKey": "bm9wZQ=="},
+    )
+    assert bad.status_code == 400 and "publicKey" in bad.json()["details"]
+    with IndependentApp() as app:
+        register(driver, app)
+        again = driver.sandbox.control(
+            "POST", "/apps", json={"shop": driver.shop.handle, "name": "my-app", "urls": {}}
+        )
+        assert again.status_code == 409
