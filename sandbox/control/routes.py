@@ -236,4 +236,12 @@ def drain():
     return services().outbox.drain()
 
 
+@control.route("/psp/installations", methods=["POST"])
+@control.arguments(s.Installation)
+@control.response(201, s.InstallationView)
+def install_psp(body):
+    """Send the fake payment app's callbacks for a shop domain to your platform"""
+    return services().psp.install(body["shopDomain"], body["platformUrl"], body["accessToken"])
+
+
 BLUEPRINTS = (control,)

@@ -294,3 +294,18 @@ class DrainResult(ma.Schema):
 class Timeline(ma.Schema):
     payment = fields.Nested(PaymentDetail)
     timeline = fields.List(fields.Raw())
+
+
+class Installation(Strict):
+    shopDomain = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata={"example": "my-shop.genmystore.com"},
+    )
+    platformUrl = fields.String(required=True, metadata={"example": "http://127.0.0.1:5000"})
+    accessToken = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class InstallationView(ma.Schema):
+    shopDomain = fields.String()
+    platformUrl = fields.String()

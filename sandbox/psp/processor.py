@@ -389,6 +389,26 @@ class PspService:
             return "SUCCESS"
         return row["decision"]
 
+    # ---- installation -----------------------------------------------------------------------
+
+    def install(self, shop_domain: str, platform_url: str, access_token: str) -> dict[str, Any]:
+        """Point the fake app's callbacks for ``shop_domain`` at a platform (yours): as an app
+        learns at OAuth install where the shop is and which token to use."""
+        if not platform_url.startswith(("http://", "https://")):
+            raise BadRequest(
+                "Invalid request: platformUrl: must be an http(s) URL",
+                details={"platformUrl": ["must be an http(s) URL"]},
+            )
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO psp_installations (shop_domain, shop_id, platform_url, "
+                "access_token, created_at) VALUES (?, 0, ?, ?, ?) ON CONFLICT (shop_domain) DO "
+                "UPDATE SET platform_url = excluded.platform_url, "
+                "access_token = excluded.access_token",
+                (shop_domain, platform_url.rstrip("/"), access_token, to_storage(self.clock.now())),
+            )
+        return {"shopDomain": shop_domain, "platformUrl": platform_url.rstrip("/")}
+
     # ---- helpers ----------------------------------------------------------------------------
 
     def _installation(self, domain: str | None) -> Installation:

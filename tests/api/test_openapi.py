@@ -50,3 +50,9 @@ def test_docs_page_lists_endpoints(client):
     assert b"/api/202412/app/payment/{payment_id}" in page.data
     assert b"/_sandbox/clock" in page.data
     assert client.get("/openapi/nope.json").status_code == 404
+
+
+def test_the_readme_lists_every_magic_value(app):
+    readme = (ROOT / "README.md").read_text()
+    for entry in app.extensions["sandbox"].fixtures.magic:
+        assert f"`{entry.name}`" in readme, f"README.md does not list magic value {entry.name}"
