@@ -29,6 +29,10 @@ log = logging.getLogger("sandbox.outbox")
 
 SANDBOX_URL = "{sandbox}"  # placeholder for the sandbox's own base URL in stored URLs
 SECRET_HEADERS = {"x-genstore-access-token", "authorization"}
+_DUE = (
+    "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
+    "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?"
+)
 
 
 @dataclass(frozen=True)
@@ -164,13 +168,12 @@ class Outbox:
     def _claim(self, limit: int) -> list[Message]:
         now = to_storage(self.clock.now())
         real = time.time()
+        # The idle poll is a plain read; the write lock is taken only when something is due.
+        if self.db.read().execute(_DUE, (now, real, 1)).fetchone() is None:
+            return []
         claimed: list[Message] = []
         with self.db.write() as conn:
-            rows = conn.execute(
-                "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
-                "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?",
-                (now, real, limit),
-            ).fetchall()
+            rows = conn.execute(_DUE, (now, real, limit)).fetchall()
             for row in rows:
                 conn.execute(
                     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "

@@ -136,6 +136,11 @@ class Machine:
                 return transition, deadline
         return None
 
+    def next_deadline(self, state: str, entered_at: datetime) -> datetime | None:
+        """The earliest instant a timeout out of ``state`` could fire (guards aside)."""
+        deadlines = [entered_at + t.timeout for t in self.transitions_from(state) if t.timeout]
+        return min(deadlines, default=None)
+
     @property
     def has_timeouts(self) -> bool:
         return any(t.timeout is not None for t in self.transitions)

@@ -21,13 +21,20 @@ class Principal:
 def authenticate(db: Database, token: str | None) -> Principal:
     if not token:
         raise Unauthorized(f"Missing access token: send it in the {TOKEN_HEADER} header")
+    principal = db.memo(("token", token), lambda: _lookup(db, token))
+    if principal is None:
+        raise Unauthorized("Invalid access token")
+    return principal
+
+
+def _lookup(db: Database, token: str) -> Principal | None:
     row = (
         db.read()
         .execute("SELECT shop_id, app_id, scopes, revoked_at FROM tokens WHERE token = ?", (token,))
         .fetchone()
     )
     if row is None or row["revoked_at"] is not None:
-        raise Unauthorized("Invalid access token")
+        return None
     return Principal(token, row["shop_id"], row["app_id"], frozenset(row["scopes"].split()))
 
 

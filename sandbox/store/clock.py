@@ -11,6 +11,10 @@ from sandbox.store.db import Database
 
 
 def load_clock(db: Database) -> ClockState:
+    return db.memo("clock", lambda: _read_clock(db))
+
+
+def _read_clock(db: Database) -> ClockState:
     row = db.read().execute("SELECT frozen_at, offset_seconds FROM clock WHERE id = 1").fetchone()
     if row is None:
         return ClockState()

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sandbox.store.schema import SCHEMA, SCHEMA_VERSION
+
+T = TypeVar("T")
+MEMO_LIMIT = 4096
 
 
 class StoreError(RuntimeError):
@@ -32,7 +36,32 @@ class Database:
         if getattr(local, "pid", None) != os.getpid():
             local.conn = self._open()
             local.pid = os.getpid()
+            local.own_commits = 0
+            local.memo_version = None
+            local.memo = {}
         return local.conn
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered until anyone commits anything.
+
+        SQLite's ``PRAGMA data_version`` changes whenever another connection (in any process)
+        commits; this thread's own commits are counted apart. Either change empties the memo,
+        so a remembered value is never older than the data it came from. Values must be
+        immutable, and must not depend on the time (callers check time themselves).
+        """
+        conn = self.connection()
+        local = self._local
+        version = (conn.execute("PRAGMA data_version").fetchone()[0], local.own_commits)
+        if version != local.memo_version:
+            local.memo = {}
+            local.memo_version = version
+        elif len(local.memo) > MEMO_LIMIT:
+            local.memo.clear()
+        try:
+            return local.memo[key]
+        except KeyError:
+            value = local.memo[key] = compute()
+            return value
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +86,7 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._local.own_commits += 1
 
     def read(self) -> sqlite3.Connection:
         return self.connection()

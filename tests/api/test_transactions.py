@@ -81,3 +81,23 @@ def test_the_fee_rule_comes_from_the_fixtures(tmp_path):
     app = create_app(Settings(data_dir=tmp_path / "d", fixtures=tmp_path / "default.yaml"))
     payment = get(app.test_client(), "PI0020261101000000001").json["payment"]
     assert (payment["fee"], payment["net"]) == ("12.32", "110.91")
+
+
+def test_a_remembered_view_expires_when_a_timeout_comes_due_without_any_write(app):
+    """Real time passing writes nothing; the memo must still not outlive the payment's
+    next timeout (here: expiry two days after creation)."""
+    from datetime import timedelta
+
+    from sandbox.core.clock import Clock, ClockState
+    from sandbox.platform.auth import Principal
+    from sandbox.platform.service import PlatformService
+
+    services = app.extensions["sandbox"]
+    moment = {"now": services.clock.now()}
+    clock = Clock(lambda: ClockState(frozen_at=moment["now"]))
+    platform = PlatformService(services.db, services.fixtures, clock)
+    reader = Principal("t", 1, None, frozenset({"read_payments_transaction"}))
+    assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"
+    assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"
+    moment["now"] += timedelta(days=2, minutes=1)
+    assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "9"

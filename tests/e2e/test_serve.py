@@ -29,13 +29,16 @@ def test_workers_share_one_store(live, shop):
     pids = _answering_workers(live.url, wanted=2)
     assert len(pids) >= 2, "expected several worker processes to answer"
 
+    url = f"{live.url}/api/202412/payment/{PAYMENT}"
+    headers = shop.headers("read_payments_transaction")
+    with ThreadPoolExecutor(8) as pool:  # every worker reads (and remembers) it first
+        before = list(pool.map(lambda _: _fresh_get(url, headers), range(64)))
+    assert {b["payment"]["status"] for b in before} == {"1"}
     path = f"{live.url}/api/202412/app/payment/{PAYMENT}"
     response = requests.put(
         path, json=result_body("payment", PAYMENT), headers=shop.headers("write_payment")
     )
     assert response.status_code == 200
-    url = f"{live.url}/api/202412/payment/{PAYMENT}"
-    headers = shop.headers("read_payments_transaction")
     with ThreadPoolExecutor(8) as pool:
         seen = list(pool.map(lambda _: _fresh_get(url, headers), range(64)))
     assert {s["payment"]["status"] for s in seen} == {"2"}

@@ -3,6 +3,7 @@ same gunicorn configuration as the sandbox. Run: ``python -m tests.perf.bare_app
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,10 @@ def make_app(body: bytes) -> Flask:
     @app.get("/api/202412/payment/<payment_id>")
     def payment(payment_id):
         return Response(body, mimetype="application/json")
+
+    @app.get("/_sandbox/health")
+    def health():  # so the bench can wait for every worker, as it does for the sandbox
+        return {"worker": os.getpid()}
 
     return app
 
