@@ -50,12 +50,14 @@ class LiveSandbox:
         workers: int = 2,
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30.0,
+        env: dict[str, str] | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.fixtures = fixtures
         self.workers = workers
         self.extra_args = extra_args
         self.startup_timeout = startup_timeout
+        self.env = env or {}
         self.url = ""
         self.output: list[str] = []
         self._process: subprocess.Popen | None = None
@@ -79,7 +81,7 @@ class LiveSandbox:
         ]
         if self.fixtures is not None:
             command += ["--fixtures", str(self.fixtures)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self._process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )

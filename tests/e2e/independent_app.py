@@ -29,6 +29,8 @@ class IndependentApp:
         self.cards: dict[str, dict] = {}
         self.callbacks: list[tuple[str, dict]] = []
         self.fail_next = 0
+        self.hang_next = 0  # requests to hold until release() (a slow or stuck app)
+        self._release = threading.Event()
         self.platform_url = ""
         self.token = ""
         self._server = make_server("127.0.0.1", port, self._build(), threaded=True)
@@ -42,6 +44,9 @@ class IndependentApp:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def release(self) -> None:
+        self._release.set()
 
     def close(self) -> None:
         """Release the port of an app that was never started."""
@@ -97,6 +102,10 @@ class IndependentApp:
         def call(call):
             body = request.get_json(force=True)
             self.received.append({"call": call, "body": body, "headers": dict(request.headers)})
+            if self.hang_next > 0:
+                self.hang_next -= 1
+                self._release.wait(30)
+                return {"error": "too late"}, 504
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return {"error": "temporarily unavailable"}, 503

@@ -115,6 +115,22 @@ def test_a_restart_resends_what_was_due_and_not_delivered(tmp_path):
         assert (message["state"], message["attempts"]) == ("delivered", 2)
 
 
+def test_an_app_that_does_not_answer_in_time_is_retried(tmp_path):
+    env = {"GENSTORE_SANDBOX_OUTBOX_TIMEOUT": "1"}
+    with IndependentApp() as app, LiveSandbox(data_dir=tmp_path, workers=1, env=env) as sandbox:
+        sandbox.control("POST", "/clock", json={"frozen": True})
+        body = {"name": "slow", "urls": app.urls(), "publicKey": app.public_key}
+        assert sandbox.control("POST", "/apps", json=body).status_code == 201
+        app.hang_next = 1
+        payment_id = sandbox.control("POST", "/checkouts", json={"app": "slow"}).json()["paymentId"]
+        sandbox.control("POST", "/outbox/drain")  # the first attempt times out after 1 s
+        app.release()
+        sandbox.control("POST", "/clock", json={"advance": "1s"})
+        timeline = sandbox.control("GET", f"/payments/{payment_id}/timeline").json()["timeline"]
+        attempts = [(e["status"], e["error"]) for e in timeline if e["type"] == "request"]
+        assert attempts == [(None, "timed out after 1s"), (200, None)]
+
+
 def test_registering_an_app_checks_its_key_and_name(driver):
     bad = driver.sandbox.control(
         "POST",
