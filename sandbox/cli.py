@@ -183,8 +183,7 @@ def render_banner(settings: Settings, db, listeners: list[str]) -> str:
 
 
 def cmd_checkout(args: argparse.Namespace) -> int:
-    client = SandboxClient(args.url, args.shop)
-    try:
+    def start(client: SandboxClient) -> tuple[str, str | None]:
         started = client.checkout(
             card=args.card,
             magic=args.magic,
@@ -195,19 +194,25 @@ def cmd_checkout(args: argparse.Namespace) -> int:
             offsite=args.offsite,
             app=args.app,
         )
-        current = client.wait(started["paymentId"], None, args.wait)
-    except ClientError as exc:
-        print(f"genstore-sandbox: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(current, indent=2) if args.json else render(current))
-    return 0
+        return started["paymentId"], None
+
+    return _drive(args, start)
 
 
 def cmd_operation(args: argparse.Namespace) -> int:
+    def start(client: SandboxClient) -> tuple[str, str | None]:
+        started = client.operation(args.payment_id, args.verb, getattr(args, "amount", None))
+        return args.payment_id, started["id"]
+
+    return _drive(args, start)
+
+
+def _drive(args: argparse.Namespace, start) -> int:
+    """Start something on a running sandbox, wait for its outcome, print the timeline."""
     client = SandboxClient(args.url, args.shop)
     try:
-        started = client.operation(args.payment_id, args.verb, getattr(args, "amount", None))
-        current = client.wait(args.payment_id, started["id"], args.wait)
+        payment_id, operation_id = start(client)
+        current = client.wait(payment_id, operation_id, args.wait)
     except ClientError as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
         return 1

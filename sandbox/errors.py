@@ -5,7 +5,10 @@ No Flask here: the HTTP layer turns an :class:`ApiError` into a response.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from sandbox.core import money
 
 
 class ApiError(Exception):
@@ -76,3 +79,16 @@ def validation_error(messages: Any, what: str = "request") -> BadRequest:
         for field, msgs in sorted(details.items())
     )
     return BadRequest(f"Invalid {what}: {summary}", details=details)
+
+
+def invalid(field: str, message: str) -> BadRequest:
+    """A 400 about one field, in the same shape as schema validation errors."""
+    return BadRequest(f"Invalid request: {field}: {message}", details={field: [message]})
+
+
+def parse_amount_field(raw: Any, currency: str, field: str = "amount") -> Decimal:
+    """An amount from a request, or a 400 naming the field and why."""
+    try:
+        return money.parse_amount(raw, currency)
+    except ValueError as exc:
+        raise invalid(field, str(exc)) from None

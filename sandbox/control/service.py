@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 from typing import Any
 
 from sandbox.core import money
@@ -12,7 +11,7 @@ from sandbox.core.clock import Clock, ClockState
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration, parse_instant
-from sandbox.errors import BadRequest, Conflict, NotFound
+from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Outbox
 from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.records import Shop, find_shop, load_operation, load_payment
@@ -98,10 +97,7 @@ class ControlService:
                 details={"template": [f"unknown template '{template_name}'"]},
             )
         if handle is not None and not _HANDLE.match(handle):
-            raise BadRequest(
-                "Invalid request: handle: lowercase letters, digits and '-', at most 63",
-                details={"handle": ["lowercase letters, digits and '-', at most 63 characters"]},
-            )
+            raise invalid("handle", "lowercase letters, digits and '-', at most 63")
         with self.db.write() as conn:
             handle = handle or f"{template_name}-{self.ids.suffix(8)}"
             if find_shop(conn, handle) is not None:
@@ -149,9 +145,7 @@ class ControlService:
             step = parse_duration(advance) if advance is not None else None
         except ValueError as exc:
             field = "now" if now is not None and "timestamp" in str(exc) else "advance"
-            raise BadRequest(
-                f"Invalid request: {field}: {exc}", details={field: [str(exc)]}
-            ) from None
+            raise invalid(field, str(exc)) from None
         with self.db.write() as conn:
             state = load_clock(self.db)
             if frozen is True and not state.frozen:
@@ -182,7 +176,7 @@ class ControlService:
                 payment = load_payment(conn, shop.id, object_id)
                 if payment is None:
                     raise NotFound(f"Payment {object_id} not found in shop '{handle}'")
-                value = _amount(amount, payment.currency)
+                value = parse_amount_field(amount, payment.currency) if amount is not None else None
                 moved = self.lifecycle.fire_payment(conn, payment, event, now, "control", value)
                 return {"kind": kind, "id": object_id, "state": moved.state}
             operation = load_operation(conn, shop.id, kind, object_id)
@@ -378,14 +372,3 @@ def _shop_by_id(db: Database, shop_id: int) -> Shop:
     return Shop.from_row(
         db.read().execute("SELECT * FROM shops WHERE id = ?", (shop_id,)).fetchone()
     )
-
-
-def _amount(raw: str | None, currency: str) -> Decimal | None:
-    if raw is None:
-        return None
-    try:
-        return money.parse_amount(raw, currency)
-    except ValueError as exc:
-        raise BadRequest(
-            f"Invalid request: amount: {exc}", details={"amount": [str(exc)]}
-        ) from None

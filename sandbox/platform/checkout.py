@@ -17,7 +17,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
-from sandbox.errors import BadRequest, Conflict, NotFound
+from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Outbox, Outcome
 from sandbox.platform.lifecycle import Lifecycle, record_history
 from sandbox.platform.records import Payment, Shop, find_shop, load_payment
@@ -75,7 +75,7 @@ class CheckoutService:
         shop = self._shop(request.shop)
         pan, holder, raw_amount = self._card_and_amount(request)
         currency = request.currency or shop.currency
-        amount = _amount(raw_amount, currency)
+        amount = parse_amount_field(raw_amount, currency)
         kind = "offsite_payment" if request.offsite else "payment"
         with self.db.write() as conn:
             app = self._app(conn, shop, request.app, kind)
@@ -139,17 +139,7 @@ class CheckoutService:
                 "POST /_sandbox/checkouts",
             )
             body = self._payment_body(shop, app, payment_id, amount, currency, request, pan, holder)
-            self.outbox.schedule(
-                conn,
-                shop_id=shop.id,
-                payment_id=payment_id,
-                side="platform",
-                kind=f"app.{kind}",
-                method="POST",
-                url=_url(app, kind),
-                headers={SHOP_HEADER: shop.domain},
-                body=body,
-            )
+            self._send_to_app(conn, shop, app, payment_id, kind, body)
         return {
             "paymentId": payment_id,
             "orderId": order_id,
@@ -165,20 +155,13 @@ class CheckoutService:
 
     def _card_and_amount(self, request: CheckoutRequest) -> tuple[str | None, str | None, Any]:
         if request.card and request.magic:
-            raise BadRequest(
-                "Invalid request: give card or magic, not both",
-                details={"magic": ["give card or magic, not both"]},
-            )
+            raise invalid("magic", "give card or magic, not both")
         pan, holder, amount = request.card, request.holder, request.amount
         if request.magic:
             entry = self.fixtures.magic_named(request.magic)
             if entry is None:
                 names = ", ".join(m.name for m in self.fixtures.magic)
-                raise BadRequest(
-                    f"Invalid request: magic: unknown magic value "
-                    f"'{request.magic}' (known: {names})",
-                    details={"magic": [f"unknown magic value '{request.magic}'"]},
-                )
+                raise invalid("magic", f"unknown magic value '{request.magic}' (known: {names})")
             if entry.luhn_invalid:
                 pan = "4242424242424241"  # the catalogue's own example of a Luhn failure
             elif entry.card:
@@ -190,9 +173,7 @@ class CheckoutService:
             return None, holder, amount if amount is not None else "25.00"
         pan = (pan or DEFAULT_CARD).replace(" ", "")
         if not pan.isdigit() or not 12 <= len(pan) <= 19:
-            raise BadRequest(
-                "Invalid request: card: 12 to 19 digits", details={"card": ["12 to 19 digits"]}
-            )
+            raise invalid("card", "12 to 19 digits")
         return pan, holder, amount if amount is not None else "25.00"
 
     def _payment_body(self, shop, app, payment_id, amount, currency, request, pan, holder):
@@ -297,17 +278,7 @@ class CheckoutService:
             }
             if formatted:
                 body["amount"] = formatted
-            self.outbox.schedule(
-                conn,
-                shop_id=shop.id,
-                payment_id=payment_id,
-                side="platform",
-                kind=f"app.{kind}",
-                method="POST",
-                url=_url(app, kind),
-                headers={SHOP_HEADER: shop.domain},
-                body=body,
-            )
+            self._send_to_app(conn, shop, app, payment_id, kind, body)
         return {
             "kind": kind,
             "id": operation_id,
@@ -353,14 +324,13 @@ class CheckoutService:
             left = payment.captured - payment.refunded - pending.get("refund", Decimal(0))
         if left <= 0:
             raise Conflict(f"Payment {payment.payment_id} has nothing left to {kind}")
-        amount = _amount(raw_amount, payment.currency) if raw_amount is not None else left
+        amount = (
+            parse_amount_field(raw_amount, payment.currency) if raw_amount is not None else left
+        )
         if amount > left:
             what = "capturable" if kind == "capture" else "refundable"
             limit = money.format_amount(max(left, Decimal(0)), payment.currency)
-            raise BadRequest(
-                f"Invalid request: amount: more than the {limit} still {what}",
-                details={"amount": [f"at most {limit}"]},
-            )
+            raise invalid("amount", f"more than the {limit} still {what}")
         return amount
 
     # ---- apps -------------------------------------------------------------------------------
@@ -378,9 +348,7 @@ class CheckoutService:
             try:
                 crypto.load_public_key(public_key)
             except crypto.CryptoError as exc:
-                raise BadRequest(
-                    f"Invalid request: publicKey: {exc}", details={"publicKey": [str(exc)]}
-                ) from None
+                raise invalid("publicKey", str(exc)) from None
         with self.db.write() as conn:
             if conn.execute(
                 "SELECT 1 FROM apps WHERE shop_id = ? AND name = ?", (shop.id, name)
@@ -422,6 +390,20 @@ class CheckoutService:
 
     # ---- helpers ----------------------------------------------------------------------------
 
+    def _send_to_app(self, conn, shop: Shop, app, payment_id: str, kind: str, body: dict) -> None:
+        """A platform -> app request, through the outbox (sent once the caller commits)."""
+        self.outbox.schedule(
+            conn,
+            shop_id=shop.id,
+            payment_id=payment_id,
+            side="platform",
+            kind=f"app.{kind}",
+            method="POST",
+            url=_url(app, kind),
+            headers={SHOP_HEADER: shop.domain},
+            body=body,
+        )
+
     def _shop(self, handle: str) -> Shop:
         shop = find_shop(self.db.read(), handle)
         if shop is None:
@@ -450,15 +432,6 @@ def _url(app, kind: str) -> str:
     if not url:
         raise Conflict(f"App '{app['name']}' has no URL for {kind} requests")
     return url
-
-
-def _amount(raw: Any, currency: str) -> Decimal:
-    try:
-        return money.parse_amount(raw, currency)
-    except ValueError as exc:
-        raise BadRequest(
-            f"Invalid request: amount: {exc}", details={"amount": [str(exc)]}
-        ) from None
 
 
 def _purchase_info(amount: Decimal, currency: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from sandbox.errors import BadRequest
+from sandbox.errors import invalid
 from sandbox.platform import schemas as s
 from sandbox.platform.callbacks import Result
 from sandbox.platform.service import ORDER_SCOPES, PAYMENT_APP_SCOPES, TRANSACTION_SCOPES
@@ -35,9 +35,7 @@ ID_MISMATCH = "{field} '{body}' does not match the id in the path '{path}'"
 def _result(pay: dict, id_field: str, channel_field: str, path_id: str) -> Result:
     if pay[id_field] != path_id:
         message = ID_MISMATCH.format(field=id_field, body=pay[id_field], path=path_id)
-        raise BadRequest(
-            f"Invalid request: pay.{id_field}: {message}", details={f"pay.{id_field}": [message]}
-        )
+        raise invalid(f"pay.{id_field}", message)
     return Result(pay["result"], pay.get("reason"), pay[channel_field])
 
 

@@ -14,7 +14,7 @@ from sandbox.core import crypto, magic, money
 from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import from_storage, to_storage
-from sandbox.errors import ApiError, BadRequest, Conflict, NotFound
+from sandbox.errors import ApiError, BadRequest, Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Outbox
 from sandbox.store.db import Database
 
@@ -54,13 +54,9 @@ class PspService:
     # ---- payments ---------------------------------------------------------------------------
 
     def card_payment(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
-        install = self._installation(domain)
-        amount, currency = self._check_payment(body)
-        fingerprint = _fingerprint(
-            "card", body["paymentId"], str(amount), currency, body["manualCapture"]
-        )
+        install, amount, currency, fingerprint = self._accept_payment(domain, "card", body)
         with self.db.write() as conn:
-            replay = self._replay(conn, install, "psp_payments", body["paymentId"], fingerprint)
+            replay = self._replay(conn, install, body["paymentId"], fingerprint)
             if replay is not None:
                 return replay
             channel_id = "psp_pay_" + self.ids.suffix(16)
@@ -119,13 +115,9 @@ class PspService:
             return answer
 
     def offsite_payment(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
-        install = self._installation(domain)
-        amount, currency = self._check_payment(body)
-        fingerprint = _fingerprint(
-            "offsite", body["paymentId"], str(amount), currency, body["manualCapture"]
-        )
+        install, amount, currency, fingerprint = self._accept_payment(domain, "offsite", body)
         with self.db.write() as conn:
-            replay = self._replay(conn, install, "psp_payments", body["paymentId"], fingerprint)
+            replay = self._replay(conn, install, body["paymentId"], fingerprint)
             if replay is not None:
                 return replay
             token = self.ids.suffix(24)
@@ -165,10 +157,7 @@ class PspService:
                 raise NotFound("No such 3-D Secure or checkout session")
             valid = ("pass", "fail") if row["kind"] == "card" else ("approve", "cancel")
             if action not in valid:
-                raise BadRequest(
-                    f"Invalid request: action: use {' or '.join(valid)}",
-                    details={"action": [f"one of {', '.join(valid)}"]},
-                )
+                raise invalid("action", f"use {' or '.join(valid)}")
             if row["decision"] is not None:
                 raise Conflict(f"This session is already complete: {row['decision']}")
             install = self._installation(row["shop_domain"])
@@ -395,10 +384,7 @@ class PspService:
         """Point the fake app's callbacks for ``shop_domain`` at a platform (yours): as an app
         learns at OAuth install where the shop is and which token to use."""
         if not platform_url.startswith(("http://", "https://")):
-            raise BadRequest(
-                "Invalid request: platformUrl: must be an http(s) URL",
-                details={"platformUrl": ["must be an http(s) URL"]},
-            )
+            raise invalid("platformUrl", "must be an http(s) URL")
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO psp_installations (shop_domain, shop_id, platform_url, "
@@ -425,24 +411,24 @@ class PspService:
             row["shop_domain"], row["shop_id"], row["platform_url"], row["access_token"]
         )
 
-    def _check_payment(self, body: dict[str, Any]) -> tuple[Decimal, str]:
+    def _accept_payment(self, domain, kind: str, body: dict[str, Any]):
+        """The shop's installation, the amount and currency, and the request's fingerprint
+        (what must match when the same paymentId comes again)."""
+        install = self._installation(domain)
         _require_test(body)
         try:
             currency = money.check_currency(body["currency"])
         except ValueError as exc:
-            raise BadRequest(
-                f"Invalid request: currency: {exc}", details={"currency": [str(exc)]}
-            ) from None
-        try:
-            return money.parse_amount(body["amount"], currency), currency
-        except ValueError as exc:
-            raise BadRequest(
-                f"Invalid request: amount: {exc}", details={"amount": [str(exc)]}
-            ) from None
+            raise invalid("currency", str(exc)) from None
+        amount = parse_amount_field(body["amount"], currency)
+        fingerprint = _fingerprint(
+            kind, body["paymentId"], str(amount), currency, body["manualCapture"]
+        )
+        return install, amount, currency, fingerprint
 
-    def _replay(self, conn, install, table, payment_id, fingerprint) -> dict[str, Any] | None:
+    def _replay(self, conn, install, payment_id, fingerprint) -> dict[str, Any] | None:
         row = conn.execute(
-            f"SELECT fingerprint, answer FROM {table} WHERE shop_domain = ? AND payment_id = ?",
+            "SELECT fingerprint, answer FROM psp_payments WHERE shop_domain = ? AND payment_id = ?",
             (install.shop_domain, payment_id),
         ).fetchone()
         if row is None:
