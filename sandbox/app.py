@@ -12,6 +12,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
+from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.checkout import CheckoutService
 from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
@@ -23,7 +24,7 @@ from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
 from sandbox.store.seed import seed_all
-from sandbox.web import Api, Services, install_error_handlers
+from sandbox.web import Api, Services, install_error_handlers, install_journal
 
 # Which blueprints make up each OpenAPI document.
 SURFACES = {
@@ -73,6 +74,7 @@ def create_app(
     db = prepare_store(settings, fixtures)
     clock = Clock(lambda: load_clock(db))
     ids = Ids()
+    journal = Journal(db, clock, settings.journal_max_entries)
     outbox = Outbox(
         db,
         clock,
@@ -81,6 +83,7 @@ def create_app(
             timeout=settings.outbox_timeout,
             max_attempts=settings.outbox_max_attempts,
         ),
+        journal,
     )
     platform = PlatformService(db, fixtures, clock)
     info = settings.hkdf_info.encode()
@@ -112,10 +115,11 @@ def create_app(
         clock=clock,
         ids=ids,
         platform=platform,
-        control=ControlService(db, fixtures, clock, ids, outbox),
+        control=ControlService(db, fixtures, clock, ids, outbox, journal),
         outbox=outbox,
         psp=psp,
         checkout=checkout,
+        journal=journal,
     )
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():
@@ -139,7 +143,10 @@ def create_app(
     app.register_blueprint(psp_pages)
     app.register_blueprint(shop_pages)
     install_error_handlers(app)
+    install_journal(app)
     register_docs(app)
     if background:
         outbox.start()
+        if settings.journal != "off":
+            journal.start()
     return app

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes (default 2)")
     serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
     serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
+    serve.add_argument("--journal", choices=["on", "off"], help="journal inbound requests (on)")
     serve.set_defaults(handler=cmd_serve)
 
     spec = commands.add_parser("spec", help="write the OpenAPI documents")
@@ -106,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             workers=args.workers,
             threads=args.threads,
+            journal=args.journal,
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")

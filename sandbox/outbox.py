@@ -18,17 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage, to_storage
+from sandbox.journal import Exchange, Journal
 from sandbox.store.db import Database
 
 log = logging.getLogger("sandbox.outbox")
 
 SANDBOX_URL = "{sandbox}"  # placeholder for the sandbox's own base URL in stored URLs
-SECRET_HEADERS = {"x-genstore-access-token", "authorization"}
 _DUE = (
     "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
     "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?"
@@ -84,18 +85,12 @@ class Outcome:
             return None
 
 
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Secrets never reach the journal whole: the last four characters only."""
-    return {
-        k: ("****" + v[-4:] if k.lower() in SECRET_HEADERS and v else v) for k, v in headers.items()
-    }
-
-
 class Outbox:
-    def __init__(self, db: Database, clock: Clock, settings: OutboxSettings):
+    def __init__(self, db: Database, clock: Clock, settings: OutboxSettings, journal: Journal):
         self.db = db
         self.clock = clock
         self.settings = settings
+        self.journal = journal
         self.on_delivered: dict[str, Callable[[Message, Outcome], None]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -213,26 +208,26 @@ class Outbox:
         else:
             state, due = ("failed" if outcome.retryable else "rejected"), None
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO attempts (message_id, shop_id, payment_id, number, at, duration_ms, "
-                "method, url, request_headers, request_body, status, response_headers, "
-                "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message.id,
-                    message.shop_id,
-                    message.payment_id,
-                    message.attempts,
-                    to_storage(at),
-                    round(outcome.duration_ms, 3),
-                    message.method,
-                    url,
-                    json.dumps(mask_headers(message.headers)),
-                    message.body,
-                    outcome.status,
-                    json.dumps(outcome.headers),
-                    outcome.body,
-                    outcome.error,
+            self.journal.record(
+                Exchange(
+                    direction="outbound",
+                    kind=message.kind,
+                    method=message.method,
+                    url=url,
+                    path=urlsplit(url).path,
+                    request_headers=message.headers,
+                    request_body=message.body,
+                    status=outcome.status,
+                    response_headers=outcome.headers if outcome.status is not None else None,
+                    response_body=outcome.body,
+                    duration_ms=outcome.duration_ms,
+                    shop_id=message.shop_id,
+                    payment_id=message.payment_id,
+                    error=outcome.error,
+                    message_id=message.id,
+                    attempt=message.attempts,
                 ),
+                conn,
             )
             conn.execute(
                 "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "

@@ -44,6 +44,10 @@ class Settings:
     psp_private_key: Path | None = None
     outbox_timeout: int = 10
     outbox_max_attempts: int = 8
+    # The journal keeps this many exchanges; the oldest go first. "off" stops inbound
+    # journaling (outbound attempts are always kept): it costs the read path about a third.
+    journal_max_entries: int = 10000
+    journal: str = "on"
 
     @property
     def database_path(self) -> Path:

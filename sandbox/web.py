@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from sandbox.errors import ApiError, BadRequest, validation_error
+from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Exchange
 from sandbox.platform.auth import TOKEN_HEADER
 
 JSON = "application/json"
@@ -129,10 +131,15 @@ class Services:
     outbox: Any
     psp: Any
     checkout: Any
+    journal: Any
 
 
 def services() -> Services:
     return current_app.extensions["sandbox"]
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["sandbox"]
 
 
 def secured(blp: Blueprint, *scopes: str):
@@ -154,6 +161,103 @@ def secured(blp: Blueprint, *scopes: str):
         )(wrapper)
 
     return decorator
+
+
+def install_journal(app: Flask) -> None:
+    """Record every inbound exchange on the journaled surfaces, after its response is made.
+
+    The request thread only gathers raw parts; masking and encoding happen when the journal
+    writes (in its own thread under ``serve``)."""
+
+    if services_of(app).settings.journal == "off":
+        return
+
+    @app.before_request
+    def _started():
+        g.journal_started = time.perf_counter()
+
+    @app.after_request
+    def _record(response: Response) -> Response:
+        path = request.path
+        if not path.startswith(JOURNALED_PREFIXES):
+            return response
+        svc = services()
+        environ = request.environ
+        query = environ.get("QUERY_STRING")
+        has_body = bool(request.content_length)
+        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        svc.journal.record(
+            Exchange(
+                direction="inbound",
+                kind=f"{request.method} {rule}",
+                method=request.method,
+                url=f"{path}?{query}" if query else path,
+                path=path,
+                request_headers=request.headers.to_wsgi_list(),
+                request_body=_request_text() if has_body else None,
+                status=response.status_code,
+                response_headers=response.headers.to_wsgi_list(),
+                response_body=None if response.direct_passthrough else response.get_data(),
+                duration_ms=(time.perf_counter() - g.journal_started) * 1000,
+                shop_id=_journal_shop(svc),
+                payment_id=_journal_payment(svc, rule, has_body),
+                fault=g.get("fault"),
+            )
+        )
+        return response
+
+
+def _request_text() -> str | bytes | None:
+    length = request.content_length or 0
+    if length > MAX_BODY:
+        return f"<{length} bytes, not recorded>"
+    try:
+        return request.get_data(cache=True) or None
+    except Exception:  # a body the server refused to read (too large, cut off)
+        return None
+
+
+def _journal_shop(svc: Services) -> int | None:
+    principal = g.get("principal")
+    if principal is not None:
+        return principal.shop_id
+    domain = request.headers.get("X-Genstore-Shop-Domain")
+    if domain:
+        return svc.db.memo(("shop-by-domain", domain), lambda: _shop_id_of(svc, domain))
+    return None
+
+
+def _shop_id_of(svc: Services, domain: str) -> int | None:
+    row = svc.db.read().execute("SELECT id FROM shops WHERE domain = ?", (domain,)).fetchone()
+    return row[0] if row else None
+
+
+def _journal_payment(svc: Services, rule: str, has_body: bool) -> str | None:
+    """The Genstore payment id an exchange is about, wherever the request carries it."""
+    args = request.view_args or {}
+    if "payment_id" in args and not rule.startswith("/orders/"):
+        return args["payment_id"]
+    body = request.get_json(silent=True, cache=True) if has_body else None
+    if isinstance(body, dict):
+        pay = body.get("pay") if isinstance(body.get("pay"), dict) else body
+        if isinstance(pay.get("paymentId"), str):
+            return pay["paymentId"]
+    if request.args.get("paymentId"):
+        return request.args["paymentId"]
+    principal = g.get("principal")
+    for kind in ("capture", "void", "refund"):
+        if f"{kind}_id" in args and principal is not None:
+            row = (
+                svc.db.read()
+                .execute(
+                    "SELECT payment_id FROM operations WHERE shop_id = ? AND kind = ? AND "
+                    "operation_id = ?",
+                    (principal.shop_id, kind, args[f"{kind}_id"]),
+                )
+                .fetchone()
+            )
+            return row[0] if row else None
+    return None
 
 
 def error_body(message: str, details: dict | None = None) -> dict[str, Any]:

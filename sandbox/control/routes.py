@@ -244,4 +244,24 @@ def install_psp(body):
     return services().psp.install(body["shopDomain"], body["platformUrl"], body["accessToken"])
 
 
+@control.route("/journal", methods=["GET"])
+@control.arguments(s.JournalPage, location="query")
+@control.response(200, s.JournalList)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def journal(query):
+    """Every inbound and outbound exchange, newest first, filtered and paginated"""
+    entries = services().control.journal(query)
+    full = len(entries) == query["limit"]
+    return {"entries": entries, "nextBefore": entries[-1]["id"] if full else None}
+
+
+@control.route("/journal/count", methods=["GET"])
+@control.arguments(s.JournalQuery, location="query")
+@control.response(200, s.JournalCount)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def journal_count(query):
+    """How many exchanges match, e.g. capture requests app X received for payment P"""
+    return {"count": services().control.journal_count(query)}
+
+
 BLUEPRINTS = (control,)

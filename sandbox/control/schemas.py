@@ -309,3 +309,53 @@ class Installation(Strict):
 class InstallationView(ma.Schema):
     shopDomain = fields.String()
     platformUrl = fields.String()
+
+
+class JournalQuery(ma.Schema):
+    shop = fields.String(metadata={"description": "A shop's handle"})
+    paymentId = fields.String()
+    direction = fields.String(validate=validate.OneOf(["inbound", "outbound"]))
+    kind = fields.String(
+        metadata={"description": "'app.capture' (outbound) or 'POST /psp/captures' (inbound)"}
+    )
+    method = fields.String()
+    status = fields.Integer()
+    path = fields.String(metadata={"description": "Path prefix, or a pattern with *"})
+
+
+class JournalPage(JournalQuery):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    before = fields.Integer(metadata={"description": "Entries older than this id (next page)"})
+
+
+class JournalEntry(ma.Schema):
+    id = fields.Integer()
+    at = fields.String(metadata={"description": "On the sandbox clock"})
+    direction = fields.String(metadata={"enum": ["inbound", "outbound"]})
+    kind = fields.String()
+    method = fields.String()
+    url = fields.String()
+    path = fields.String()
+    status = fields.Integer(allow_none=True)
+    durationMs = fields.Float()
+    shopId = fields.Integer(allow_none=True)
+    paymentId = fields.String(allow_none=True)
+    requestHeaders = fields.Dict(allow_none=True)
+    requestBody = fields.Raw(allow_none=True)
+    responseHeaders = fields.Dict(allow_none=True)
+    responseBody = fields.Raw(allow_none=True)
+    error = fields.String(allow_none=True)
+    messageId = fields.Integer(allow_none=True)
+    attempt = fields.Integer(allow_none=True)
+    fault = fields.String(allow_none=True)
+
+
+class JournalList(ma.Schema):
+    entries = fields.List(fields.Nested(JournalEntry))
+    nextBefore = fields.Integer(
+        allow_none=True, metadata={"description": "Pass as before= for the next page"}
+    )
+
+
+class JournalCount(ma.Schema):
+    count = fields.Integer()

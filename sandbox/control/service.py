@@ -29,7 +29,10 @@ _HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class ControlService:
-    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids, outbox: Outbox):
+    def __init__(
+        self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids, outbox: Outbox, journal
+    ):
+        self.journal_store = journal
         self.db = db
         self.fixtures = fixtures
         self.clock = clock
@@ -260,8 +263,8 @@ class ControlService:
             for h in self.history(handle, payment_id)
         ]
         for row in conn.execute(
-            "SELECT a.*, o.side, o.kind FROM attempts a JOIN outbox o ON o.id = a.message_id "
-            "WHERE a.shop_id = ? AND a.payment_id = ? ORDER BY a.id",
+            "SELECT j.*, o.side FROM journal j JOIN outbox o ON o.id = j.message_id "
+            "WHERE j.shop_id = ? AND j.payment_id = ? AND j.direction = 'outbound' ORDER BY j.id",
             (shop.id, payment_id),
         ):
             entries.append(_attempt_entry(row))
@@ -314,6 +317,24 @@ class ControlService:
             for r in rows
         ]
 
+    def journal(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        filters = self._journal_filters(query)
+        return self.journal_store.query(filters, query.get("path"), query["limit"],
+                                        query.get("before"))  # fmt: skip
+
+    def journal_count(self, query: dict[str, Any]) -> int:
+        return self.journal_store.count(self._journal_filters(query), query.get("path"))
+
+    def _journal_filters(self, query: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "shop_id": self.shop(query["shop"]).id if query.get("shop") else None,
+            "payment_id": query.get("paymentId"),
+            "direction": query.get("direction"),
+            "kind": query.get("kind"),
+            "method": query.get("method"),
+            "status": query.get("status"),
+        }
+
     def history(self, handle: str, payment_id: str) -> list[dict[str, Any]]:
         shop = self.shop(handle)
         rows = (
@@ -348,7 +369,7 @@ def _attempt_entry(row) -> dict[str, Any]:
         "at": row["at"],
         "type": kind,
         "message": row["kind"],
-        "attempt": row["number"],
+        "attempt": row["attempt"],
         "method": row["method"],
         "url": row["url"],
         "status": row["status"],

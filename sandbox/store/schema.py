@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -146,25 +146,34 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
 CREATE INDEX IF NOT EXISTS outbox_by_payment ON outbox (shop_id, payment_id);
-CREATE TABLE IF NOT EXISTS attempts (
+CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_id INTEGER NOT NULL,
-    shop_id INTEGER NOT NULL,
-    payment_id TEXT,
-    number INTEGER NOT NULL,
     at TEXT NOT NULL,
-    duration_ms REAL NOT NULL,
+    direction TEXT NOT NULL,
+    shop_id INTEGER,
+    payment_id TEXT,
+    kind TEXT NOT NULL,
     method TEXT NOT NULL,
     url TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER,
+    duration_ms REAL NOT NULL,
     request_headers TEXT NOT NULL,
     request_body TEXT,
-    status INTEGER,
     response_headers TEXT,
     response_body TEXT,
-    error TEXT
+    error TEXT,
+    message_id INTEGER,
+    attempt INTEGER,
+    fault TEXT
 );
-CREATE INDEX IF NOT EXISTS attempts_by_message ON attempts (message_id);
-CREATE INDEX IF NOT EXISTS attempts_by_payment ON attempts (shop_id, payment_id);
+CREATE INDEX IF NOT EXISTS journal_by_payment ON journal (shop_id, payment_id);
+CREATE TABLE IF NOT EXISTS journal_workers (
+    pid INTEGER PRIMARY KEY,
+    acked_epoch INTEGER NOT NULL,
+    heartbeat REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_message ON journal (message_id);
 CREATE TABLE IF NOT EXISTS psp_installations (
     shop_domain TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -224,7 +233,7 @@ SHOP_TABLES = (
     "orders",
     "tokens",
     "apps",
-    "attempts",
+    "journal",
     "outbox",
     "psp_installations",
 )

@@ -1,0 +1,295 @@
+"""The journal: every HTTP exchange in and out of the sandbox, masked, bounded, queryable.
+
+Inbound exchanges (the platform API, the legacy API, OAuth, the fake payment app and its pages)
+are recorded by the Flask app after each response; outbound ones by the outbox after each
+attempt. The control API is the tester's side of the glass and is not journaled. Card numbers
+and secrets never reach the journal whole: the last four characters only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.core.clock import Clock
+from sandbox.core.magic import luhn_valid
+from sandbox.core.timefmt import to_storage
+from sandbox.store.db import Database
+
+JOURNALED_PREFIXES = ("/api/", "/orders/", "/oauth2/", "/psp/")
+SECRET_HEADERS = {"x-genstore-access-token", "authorization", "cookie", "set-cookie"}
+SECRET_KEYS = {
+    "accessToken", "access_token", "clientSecret", "client_secret", "subjectToken", "token",
+    "pan", "card", "cardNumber", "verificationValue", "cvc", "cvv",
+}  # fmt: skip
+_SECRET_MARKERS = tuple(f'"{key}"' for key in SECRET_KEYS)
+_CARD_LIKE = re.compile(r"(?<![\w.])[3-6]\d{12,18}(?![\w.])")
+MAX_BODY = 65536
+FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
+FLUSH_SECONDS = 0.02
+LIVE_SECONDS = 3.0  # a worker silent this long is gone (its buffer with it)
+_INSERT = (
+    "INSERT INTO journal (at, direction, shop_id, payment_id, kind, method, url, path, status, "
+    "duration_ms, request_headers, request_body, response_headers, response_body, error, "
+    "message_id, attempt, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+log = logging.getLogger("sandbox.journal")
+
+
+def mask(value: str) -> str:
+    return "****" + value[-4:] if value else value
+
+
+def mask_headers(headers: dict[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    return {k: mask(v) if k.lower() in SECRET_HEADERS else v for k, v in pairs}
+
+
+def mask_body(text: str | bytes | None) -> str | None:
+    """Mask secret fields of a JSON body and any card-like number anywhere in it."""
+    if not text:
+        return None
+    if isinstance(text, bytes):
+        text = text[:MAX_BODY].decode("utf-8", "replace")
+    text = text[:MAX_BODY]
+    if any(marker in text for marker in _SECRET_MARKERS):
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON: masked as text below
+            masked = _mask_json(json.loads(text))
+            text = json.dumps(masked, separators=(",", ":"), ensure_ascii=False)
+    if _CARD_LIKE.search(text):
+        text = _CARD_LIKE.sub(
+            lambda m: mask(m.group()) if luhn_valid(m.group()) else m.group(), text
+        )
+    if not text.isascii():  # lone surrogates (from "\ud800" escapes) cannot be stored
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _mask_json(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: mask(str(v)) if k in SECRET_KEYS and isinstance(v, str | int) else _mask_json(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_mask_json(item) for item in node]
+    return node
+
+
+@dataclass
+class Exchange:
+    direction: str
+    kind: str
+    method: str
+    url: str
+    path: str
+    request_headers: dict[str, str] | list[tuple[str, str]]
+    request_body: str | bytes | None
+    status: int | None
+    response_headers: dict[str, str] | list[tuple[str, str]] | None
+    response_body: str | bytes | None
+    duration_ms: float
+    shop_id: int | None = None
+    payment_id: str | None = None
+    error: str | None = None
+    message_id: int | None = None
+    attempt: int | None = None
+    fault: str | None = None
+
+
+class Journal:
+    """Stores exchanges. Once :meth:`start` ran (``serve``), inbound exchanges are buffered in
+    the process and written in batches by a background thread, so the hot read path never
+    waits on SQLite's write lock; :meth:`sync` makes every live worker flush before a query."""
+
+    def __init__(self, db: Database, clock: Clock, max_entries: int):
+        self.db = db
+        self.clock = clock
+        self.max_entries = max_entries
+        self._buffer: list[tuple] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._written = 0
+
+    def record(self, exchange: Exchange, conn=None) -> None:
+        """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
+        (or at once when no flusher runs)."""
+        if conn is not None:
+            conn.execute(_INSERT, self._row(exchange, to_storage(self.clock.now())))
+            self._count(1)
+        elif self._thread is not None:
+            with self._lock:
+                self._buffer.append((exchange, self.clock.now()))
+                full = len(self._buffer) >= 500
+            if full:
+                self._wake.set()
+        else:
+            with self.db.write() as own:
+                own.execute(_INSERT, self._row(exchange, to_storage(self.clock.now())))
+            self._count(1)
+
+    def _row(self, exchange: Exchange, at: str) -> tuple:
+        response_headers = (
+            json.dumps(mask_headers(exchange.response_headers))
+            if exchange.response_headers is not None
+            else None
+        )
+        return (
+            at, exchange.direction, exchange.shop_id,
+            exchange.payment_id, exchange.kind, exchange.method, exchange.url, exchange.path,
+            exchange.status, round(exchange.duration_ms, 3),
+            json.dumps(mask_headers(exchange.request_headers)), mask_body(exchange.request_body),
+            response_headers, mask_body(exchange.response_body), exchange.error,
+            exchange.message_id, exchange.attempt, exchange.fault,
+        )  # fmt: skip
+
+    def _count(self, written: int) -> None:
+        self._written += written
+        if self._written >= 100:
+            self._written = 0
+            self.trim()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._buffer = self._buffer, []
+        if pending:
+            rows = [self._row(exchange, to_storage(at)) for exchange, at in pending]
+            with self.db.write() as conn:
+                conn.executemany(_INSERT, rows)
+            self._count(len(rows))
+
+    def trim(self) -> None:
+        """Oldest first: keep at most ``max_entries``."""
+        with self.db.write() as conn:
+            conn.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
+                (self.max_entries,),
+            )
+
+    # ---- every worker flushes before a query ------------------------------------------------
+
+    def sync(self, timeout: float = 2.0) -> None:
+        """Flush this process, then ask every live worker to flush, and wait for them."""
+        self.flush()
+        if self._thread is None:
+            return
+        with self.db.write() as conn:
+            epoch = _epoch(conn) + 1
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('journal_epoch', ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value",
+                (str(epoch),),
+            )
+            conn.execute(
+                "UPDATE journal_workers SET acked_epoch = ? WHERE pid = ?", (epoch, os.getpid())
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            behind = (
+                self.db.read()
+                .execute(
+                    "SELECT COUNT(*) FROM journal_workers WHERE acked_epoch < ? AND heartbeat > ?",
+                    (epoch, time.time() - LIVE_SECONDS),
+                )
+                .fetchone()[0]
+            )
+            if behind == 0:
+                return
+            self._stop.wait(0.005)  # another worker is flushing; it answers within ms
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        pid, beat = os.getpid(), 0.0
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+                epoch = _epoch(self.db.read())
+                now = time.time()
+                if now - beat > 1.0 or self._acked != epoch:
+                    with self.db.write() as conn:
+                        conn.execute(
+                            "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) "
+                            "VALUES (?, ?, ?) ON CONFLICT (pid) DO UPDATE SET "
+                            "acked_epoch = excluded.acked_epoch, heartbeat = excluded.heartbeat",
+                            (pid, epoch, now),
+                        )
+                    self._acked, beat = epoch, now
+            except Exception:  # the journal must never take a worker down
+                log.exception("journal flush failed")
+
+    _acked = -1
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def query(
+        self, filters: dict[str, Any], path: str | None, limit: int, before: int | None
+    ) -> list[dict[str, Any]]:
+        self.sync()
+        where, params = self._where(filters, path)
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
+        sql = "SELECT * FROM journal"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.read().execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [_entry(row) for row in rows]
+
+    def count(self, filters: dict[str, Any], path: str | None) -> int:
+        self.sync()
+        where, params = self._where(filters, path)
+        sql = "SELECT COUNT(*) FROM journal" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.db.read().execute(sql, params).fetchone()[0]
+
+    @staticmethod
+    def _where(filters: dict[str, Any], path: str | None) -> tuple[list[str], list[Any]]:
+        where, params = [], []
+        for column in FILTERS:
+            if filters.get(column) is not None:
+                where.append(f"{column} = ?")
+                params.append(filters[column])
+        if path:
+            where.append("path LIKE ?")
+            params.append(path.replace("*", "%") if "*" in path else f"{path}%")
+        return where, params
+
+
+def _epoch(conn) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'journal_epoch'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _entry(row) -> dict[str, Any]:
+    def loads(text):
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    return {
+        "id": row["id"], "at": row["at"], "direction": row["direction"],
+        "kind": row["kind"], "method": row["method"], "url": row["url"], "path": row["path"],
+        "status": row["status"], "durationMs": row["duration_ms"], "shopId": row["shop_id"],
+        "paymentId": row["payment_id"], "requestHeaders": loads(row["request_headers"]),
+        "requestBody": loads(row["request_body"]),
+        "responseHeaders": loads(row["response_headers"]),
+        "responseBody": loads(row["response_body"]), "error": row["error"],
+        "messageId": row["message_id"], "attempt": row["attempt"], "fault": row["fault"],
+    }  # fmt: skip
