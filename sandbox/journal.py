@@ -34,11 +34,12 @@ _CARD_LIKE = re.compile(r"(?<![\w.])[3-6]\d{12,18}(?![\w.])")
 MAX_BODY = 65536
 FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
 FLUSH_SECONDS = 0.02
-LIVE_SECONDS = 3.0  # a worker silent this long is gone (its buffer with it)
+LIVE_SECONDS = 3.0  # a worker silent this long is gone, and its buffer with it
 _INSERT = (
-    "INSERT INTO journal (at, direction, shop_id, payment_id, kind, method, url, path, status, "
+    "INSERT INTO journal (seq, at, direction, shop_id, payment_id, kind, method, url, path, status, "
     "duration_ms, request_headers, request_body, response_headers, response_body, error, "
-    "message_id, attempt, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "message_id, attempt, fault) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 log = logging.getLogger("sandbox.journal")
 
@@ -86,6 +87,7 @@ def _mask_json(node: Any) -> Any:
 @dataclass
 class Exchange:
     direction: str
+    started_ns: int  # when the exchange began (real time): the journal's order
     kind: str
     method: str
     url: str
@@ -144,7 +146,7 @@ class Journal:
             else None
         )
         return (
-            at, exchange.direction, exchange.shop_id,
+            exchange.started_ns, at, exchange.direction, exchange.shop_id,
             exchange.payment_id, exchange.kind, exchange.method, exchange.url, exchange.path,
             exchange.status, round(exchange.duration_ms, 3),
             json.dumps(mask_headers(exchange.request_headers)), mask_body(exchange.request_body),
@@ -207,28 +209,37 @@ class Journal:
             self._stop.wait(0.005)  # another worker is flushing; it answers within ms
 
     def start(self) -> None:
+        """Register this worker (so queries wait for it from now on), then flush in the
+        background."""
         if self._thread is None:
+            self._heartbeat(_epoch(self.db.read()))
             self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
             self._thread.start()
 
+    def _heartbeat(self, epoch: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) VALUES (?, ?, ?) "
+                "ON CONFLICT (pid) DO UPDATE SET acked_epoch = excluded.acked_epoch, "
+                "heartbeat = excluded.heartbeat",
+                (os.getpid(), epoch, time.time()),
+            )
+        self._acked = epoch
+
     def _run(self) -> None:
-        pid, beat = os.getpid(), 0.0
+        beat = time.time()
         while not self._stop.is_set():
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             try:
-                self.flush()
+                # The epoch is read before flushing: what was buffered when a query asked is
+                # written before this worker says so.
                 epoch = _epoch(self.db.read())
+                self.flush()
                 now = time.time()
                 if now - beat > 1.0 or self._acked != epoch:
-                    with self.db.write() as conn:
-                        conn.execute(
-                            "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) "
-                            "VALUES (?, ?, ?) ON CONFLICT (pid) DO UPDATE SET "
-                            "acked_epoch = excluded.acked_epoch, heartbeat = excluded.heartbeat",
-                            (pid, epoch, now),
-                        )
-                    self._acked, beat = epoch, now
+                    self._heartbeat(epoch)
+                    beat = now
             except Exception:  # the journal must never take a worker down
                 log.exception("journal flush failed")
 
@@ -242,12 +253,12 @@ class Journal:
         self.sync()
         where, params = self._where(filters, path)
         if before is not None:
-            where.append("id < ?")
+            where.append("seq < ?")
             params.append(before)
         sql = "SELECT * FROM journal"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.db.read().execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self.db.read().execute(sql + " ORDER BY seq DESC, id DESC LIMIT ?", (*params, limit))
         return [_entry(row) for row in rows]
 
     def count(self, filters: dict[str, Any], path: str | None) -> int:
@@ -284,7 +295,7 @@ def _entry(row) -> dict[str, Any]:
             return text
 
     return {
-        "id": row["id"], "at": row["at"], "direction": row["direction"],
+        "id": row["id"], "seq": row["seq"], "at": row["at"], "direction": row["direction"],
         "kind": row["kind"], "method": row["method"], "url": row["url"], "path": row["path"],
         "status": row["status"], "durationMs": row["duration_ms"], "shopId": row["shop_id"],
         "paymentId": row["payment_id"], "requestHeaders": loads(row["request_headers"]),

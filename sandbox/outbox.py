@@ -199,6 +199,7 @@ class Outbox:
 
     def _deliver(self, message: Message) -> None:
         at = self.clock.now()
+        started_ns = time.time_ns()
         url = self.resolve(message.url)
         outcome = self._send(message, url)
         if outcome.delivered:
@@ -211,6 +212,7 @@ class Outbox:
             self.journal.record(
                 Exchange(
                     direction="outbound",
+                    started_ns=started_ns,
                     kind=message.kind,
                     method=message.method,
                     url=url,

@@ -175,6 +175,7 @@ def install_journal(app: Flask) -> None:
     @app.before_request
     def _started():
         g.journal_started = time.perf_counter()
+        g.journal_started_ns = time.time_ns()
 
     @app.after_request
     def _record(response: Response) -> Response:
@@ -189,6 +190,7 @@ def install_journal(app: Flask) -> None:
         svc.journal.record(
             Exchange(
                 direction="inbound",
+                started_ns=g.journal_started_ns,
                 kind=f"{request.method} {rule}",
                 method=request.method,
                 url=f"{path}?{query}" if query else path,

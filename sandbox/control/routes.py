@@ -252,7 +252,7 @@ def journal(query):
     """Every inbound and outbound exchange, newest first, filtered and paginated"""
     entries = services().control.journal(query)
     full = len(entries) == query["limit"]
-    return {"entries": entries, "nextBefore": entries[-1]["id"] if full else None}
+    return {"entries": entries, "nextBefore": entries[-1]["seq"] if full else None}
 
 
 @control.route("/journal/count", methods=["GET"])

@@ -325,11 +325,14 @@ class JournalQuery(ma.Schema):
 
 class JournalPage(JournalQuery):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.Integer(metadata={"description": "Entries older than this id (next page)"})
+    before = fields.Integer(
+        metadata={"description": "Entries that began before this seq (the next page)"}
+    )
 
 
 class JournalEntry(ma.Schema):
     id = fields.Integer()
+    seq = fields.Integer(metadata={"description": "When it began, ns since the epoch: the order"})
     at = fields.String(metadata={"description": "On the sandbox clock"})
     direction = fields.String(metadata={"enum": ["inbound", "outbound"]})
     kind = fields.String()

@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -148,6 +148,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
 CREATE INDEX IF NOT EXISTS outbox_by_payment ON outbox (shop_id, payment_id);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL,
     at TEXT NOT NULL,
     direction TEXT NOT NULL,
     shop_id INTEGER,
@@ -168,6 +169,7 @@ CREATE TABLE IF NOT EXISTS journal (
     fault TEXT
 );
 CREATE INDEX IF NOT EXISTS journal_by_payment ON journal (shop_id, payment_id);
+CREATE INDEX IF NOT EXISTS journal_by_seq ON journal (seq);
 CREATE TABLE IF NOT EXISTS journal_workers (
     pid INTEGER PRIMARY KEY,
     acked_epoch INTEGER NOT NULL,
