@@ -36,8 +36,8 @@ FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
 FLUSH_SECONDS = 0.02
 LIVE_SECONDS = 3.0  # a worker silent this long is gone, and its buffer with it
 _INSERT = (
-    "INSERT INTO journal (seq, at, direction, shop_id, payment_id, kind, method, url, path, status, "
-    "duration_ms, request_headers, request_body, response_headers, response_body, error, "
+    "INSERT INTO journal (seq, at, direction, shop_id, payment_id, kind, method, url, path, "
+    "status, duration_ms, request_headers, request_body, response_headers, response_body, error, "
     "message_id, attempt, fault) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
