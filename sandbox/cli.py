@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
     serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
     serve.add_argument("--journal", choices=["on", "off"], help="journal inbound requests (on)")
+    serve.add_argument(
+        "--rate-limit", choices=["on", "off"], help="apply the shops' rate limits (on)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     spec = commands.add_parser("spec", help="write the OpenAPI documents")
@@ -108,6 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             threads=args.threads,
             journal=args.journal,
+            rate_limit=args.rate_limit,
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")

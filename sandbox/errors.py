@@ -17,11 +17,16 @@ class ApiError(Exception):
     status = 400
 
     def __init__(
-        self, message: str, details: dict[str, Any] | None = None, status: int | None = None
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers or {}
         if status is not None:
             self.status = status
 
@@ -50,6 +55,10 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = 409
+
+
+class TooManyRequests(ApiError):
+    status = 429
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -48,6 +48,8 @@ class Settings:
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000
     journal: str = "on"
+    # "off" lifts every shop's rate limit (load tests); "on" applies each shop's fixture.
+    rate_limit: str = "on"
 
     @property
     def database_path(self) -> Path:

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from sandbox.errors import ApiError, BadRequest, validation_error
 from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Exchange
 from sandbox.platform.auth import TOKEN_HEADER
+from sandbox.platform.ratelimit import HEADER as RATE_LIMIT_HEADER
 
 JSON = "application/json"
 
@@ -132,6 +133,7 @@ class Services:
     psp: Any
     checkout: Any
     journal: Any
+    rate_limiter: Any
 
 
 def services() -> Services:
@@ -148,10 +150,15 @@ def secured(blp: Blueprint, *scopes: str):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            g.principal = services().platform.principal(request.headers.get(TOKEN_HEADER), scopes)
+            svc = services()
+            g.principal = svc.platform.principal(request.headers.get(TOKEN_HEADER), scopes)
+            g.rate_limit = svc.rate_limiter.take(g.principal)
             return fn(*args, **kwargs)
 
         wrapper = blp.alt_response(403, schema=ErrorSchema, description="Scope missing")(wrapper)
+        wrapper = blp.alt_response(
+            429, schema=ErrorSchema, description="Rate limit: the app's bucket is empty"
+        )(wrapper)
         wrapper = blp.alt_response(401, schema=ErrorSchema, description="Token missing or unknown")(
             wrapper
         )
@@ -272,7 +279,14 @@ def error_body(message: str, details: dict | None = None) -> dict[str, Any]:
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return exc.to_body(), exc.status
+        return exc.to_body(), exc.status, exc.headers
+
+    @app.after_request
+    def _rate_limit_header(response: Response) -> Response:
+        header = g.get("rate_limit")
+        if header is not None:
+            response.headers[RATE_LIMIT_HEADER] = header
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -46,7 +46,7 @@ def list_shops():
 def create_shop(body):
     """Create a fresh, isolated shop from a fixture shop, with its own tokens and app"""
     return services().control.create_shop(
-        body.get("template"), body.get("handle"), body.get("name")
+        body.get("template"), body.get("handle"), body.get("name"), body.get("rateLimit")
     )
 
 

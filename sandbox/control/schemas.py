@@ -40,12 +40,19 @@ class Shop(ma.Schema):
     template = fields.String(metadata={"description": "The fixture shop it was made from"})
     currency = fields.String()
     utcOffset = fields.String()
+    rateLimit = fields.Dict(allow_none=True, metadata={"description": "null: no limit"})
     tokens = fields.List(fields.Nested(Token))
     apps = fields.List(fields.Nested(App))
 
 
 class ShopList(ma.Schema):
     shops = fields.List(fields.Nested(Shop))
+
+
+class RateLimitOverride(Strict):
+    enabled = fields.Boolean(load_default=True)
+    size = fields.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
+    perSecond = fields.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
 
 
 class CreateShop(Strict):
@@ -57,6 +64,9 @@ class CreateShop(Strict):
         validate=validate.Length(min=1, max=63),
     )
     name = fields.String(validate=validate.Length(min=1, max=200))
+    rateLimit = fields.Nested(
+        RateLimitOverride, metadata={"description": "Override the template's rate limit"}
+    )
 
 
 class Reset(Strict):

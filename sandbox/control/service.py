@@ -72,6 +72,7 @@ class ControlService:
             "template": shop.template,
             "currency": shop.currency,
             "utcOffset": shop.utc_offset,
+            "rateLimit": self._rate_limit(shop.id),
             "tokens": [
                 {"token": t["token"], "scopes": t["scopes"].split(), "app": t["app"]}
                 for t in tokens
@@ -88,7 +89,23 @@ class ControlService:
             ],
         }
 
-    def create_shop(self, template: str | None, handle: str | None, name: str | None) -> dict:
+    def _rate_limit(self, shop_id: int) -> dict[str, Any] | None:
+        row = (
+            self.db.read()
+            .execute("SELECT rate_size, rate_per_second FROM shops WHERE id = ?", (shop_id,))
+            .fetchone()
+        )
+        if row is None or row["rate_size"] is None:
+            return None
+        return {"size": row["rate_size"], "perSecond": row["rate_per_second"]}
+
+    def create_shop(
+        self,
+        template: str | None,
+        handle: str | None,
+        name: str | None,
+        rate_limit: dict[str, Any] | None = None,
+    ) -> dict:
         if not self.fixtures.shops:
             raise Conflict("The fixtures declare no shop to use as a template")
         template_name = template or self.fixtures.shops[0]["handle"]
@@ -108,6 +125,10 @@ class ControlService:
                     f"Shop '{handle}' already exists", details={"handle": ["already taken"]}
                 )
             credentials = fresh_credentials(spec, handle, self.ids)
+            if rate_limit is not None:
+                limit = {"enabled": rate_limit["enabled"], "size": rate_limit["size"],
+                         "per_second": rate_limit["perSecond"]}  # fmt: skip
+                spec = {**spec, "rate_limit": limit}
             shop_id = insert_shop(
                 conn, self.fixtures, spec, handle, credentials, self.clock.now(), name=name
             )

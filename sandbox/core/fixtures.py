@@ -229,6 +229,12 @@ class OrderSpec(Strict):
     payments = fields.List(fields.Nested(PaymentSpec), load_default=list)
 
 
+class RateLimitSpec(Strict):
+    enabled = fields.Boolean(load_default=True)
+    size = fields.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
+    per_second = fields.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
+
+
 class ShopSpec(Strict):
     handle = fields.String(required=True, validate=validate.Regexp(_HANDLE))
     name = fields.String(load_default=None)
@@ -236,6 +242,8 @@ class ShopSpec(Strict):
     utc_offset = fields.String(load_default="+00:00")
     currency = fields.String(load_default="USD")
     fee_rule = fields.String(load_default=None)
+    # Genstore's limit: a bucket of 40 requests per app per shop, refilled at 2 per second.
+    rate_limit = fields.Nested(RateLimitSpec, load_default=lambda: RateLimitSpec().load({}))
     apps = fields.List(fields.Nested(AppSpec), load_default=list)
     tokens = fields.List(fields.Nested(TokenSpec), load_default=list)
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)

@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -23,9 +23,18 @@ CREATE TABLE IF NOT EXISTS shops (
     utc_offset TEXT NOT NULL,
     currency TEXT NOT NULL,
     fee_rule TEXT,
+    rate_size INTEGER,
+    rate_per_second REAL,
     template TEXT NOT NULL,
     credentials TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_buckets (
+    shop_id INTEGER NOT NULL,
+    client TEXT NOT NULL,
+    tokens REAL NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, client)
 );
 CREATE TABLE IF NOT EXISTS apps (
     id INTEGER PRIMARY KEY,
@@ -237,6 +246,7 @@ SHOP_TABLES = (
     "apps",
     "journal",
     "outbox",
+    "rate_buckets",
     "psp_installations",
 )
 # The fake payment app's tables, keyed by the shop's domain (it knows nothing else of a shop).

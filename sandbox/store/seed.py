@@ -64,8 +64,9 @@ def insert_shop(
 ) -> int:
     credentials = credentials or fixture_credentials(template)
     cursor = conn.execute(
-        "INSERT INTO shops (handle, name, domain, utc_offset, currency, fee_rule, template, "
-        "credentials, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO shops (handle, name, domain, utc_offset, currency, fee_rule, rate_size, "
+        "rate_per_second, template, credentials, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             handle,
             name or template["name"] or handle,
@@ -75,6 +76,8 @@ def insert_shop(
             template["utc_offset"],
             template["currency"],
             template["fee_rule"],
+            template["rate_limit"]["size"] if template["rate_limit"]["enabled"] else None,
+            template["rate_limit"]["per_second"] if template["rate_limit"]["enabled"] else None,
             template["handle"],
             json.dumps(credentials),
             to_storage(now),

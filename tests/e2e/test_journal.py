@@ -82,7 +82,7 @@ def test_card_numbers_and_secrets_are_masked_even_when_sent_in_clear(driver):
 
 
 def test_the_journal_is_bounded_oldest_first(tmp_path):
-    env = {"GENSTORE_SANDBOX_JOURNAL_MAX_ENTRIES": "50"}
+    env = {"GENSTORE_SANDBOX_JOURNAL_MAX_ENTRIES": "50", "GENSTORE_SANDBOX_RATE_LIMIT": "off"}
     with LiveSandbox(data_dir=tmp_path, workers=1, env=env) as sandbox:
         headers = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
         for _ in range(160):

@@ -24,8 +24,9 @@ def test_the_banner_prints_urls_and_the_demo_tokens(live):
         assert token in output
 
 
-def test_workers_share_one_store(live, shop):
+def test_workers_share_one_store(live):
     """A write through one worker is seen by every worker."""
+    shop = live.new_shop(rateLimit={"enabled": False})
     pids = _answering_workers(live.url, wanted=2)
     assert len(pids) >= 2, "expected several worker processes to answer"
 
