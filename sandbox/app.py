@@ -15,6 +15,7 @@ from sandbox.docs import register_docs
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.checkout import CheckoutService
+from sandbox.platform.oauth import OAuthService
 from sandbox.platform.ratelimit import RateLimiter
 from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
 from sandbox.platform.service import PlatformService
@@ -122,6 +123,7 @@ def create_app(
         checkout=checkout,
         journal=journal,
         rate_limiter=RateLimiter(db, clock, settings.rate_limit != "off"),
+        oauth=OAuthService(db, clock, ids, outbox.resolve),
     )
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():

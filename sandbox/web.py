@@ -134,6 +134,7 @@ class Services:
     checkout: Any
     journal: Any
     rate_limiter: Any
+    oauth: Any
 
 
 def services() -> Services:
@@ -162,10 +163,8 @@ def secured(blp: Blueprint, *scopes: str):
         wrapper = blp.alt_response(401, schema=ErrorSchema, description="Token missing or unknown")(
             wrapper
         )
-        return blp.doc(
-            security=[{"accessToken": []}],
-            description=f"Requires ANY of the following access scopes: {', '.join(scopes)}",
-        )(wrapper)
+        needs = f"ANY of the following access scopes: {', '.join(scopes)}" if scopes else "a token"
+        return blp.doc(security=[{"accessToken": []}], description=f"Requires {needs}")(wrapper)
 
     return decorator
 

@@ -264,4 +264,23 @@ def journal_count(query):
     return {"count": services().control.journal_count(query)}
 
 
+@control.route("/session_tokens", methods=["POST"])
+@control.arguments(s.SessionTokenRequest)
+@control.response(201, s.SessionToken)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or app")
+def session_token(body):
+    """A session token as the shop hands an app's front end (for POST /oauth2/token)"""
+    return services().oauth.session_token(body["shop"], body["app"], body["userId"])
+
+
+@control.route("/apps/<name>/launch", methods=["GET"])
+@control.arguments(s.LaunchQuery, location="query")
+@control.response(200, s.LaunchUrl)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop or app")
+@control.alt_response(409, schema=ErrorSchema, description="The app has no launch URL")
+def launch_url(query, name):
+    """The signed URL (shop, shopId, timestamp, hmac) the platform opens the app with"""
+    return services().oauth.launch_url(query["shop"], name, query["path"])
+
+
 BLUEPRINTS = (control,)

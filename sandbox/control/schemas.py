@@ -231,6 +231,7 @@ class AppUrls(Strict):
     refund = fields.Url(require_tld=False)
     get_payment = fields.Url(require_tld=False)
     get_refund = fields.Url(require_tld=False)
+    launch = fields.Url(require_tld=False, metadata={"description": "The app's admin page"})
 
 
 class RegisterApp(Strict):
@@ -372,3 +373,24 @@ class JournalList(ma.Schema):
 
 class JournalCount(ma.Schema):
     count = fields.Integer()
+
+
+class SessionTokenRequest(Strict):
+    shop = fields.String(load_default="demo")
+    app = fields.String(load_default="sandbox-psp")
+    userId = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class SessionToken(ma.Schema):
+    sessionToken = fields.String(metadata={"description": "An HS256 JWT signed with the secret"})
+    expiresAt = fields.String()
+
+
+class LaunchQuery(ma.Schema):
+    shop = fields.String(load_default="demo")
+    path = fields.String(load_default="/")
+
+
+class LaunchUrl(ma.Schema):
+    url = fields.String()
+    params = fields.Dict(keys=fields.String(), values=fields.String())

@@ -127,6 +127,7 @@ BUILTIN_PSP_URLS = {
     "refund": "{sandbox}/psp/refunds",
     "get_payment": "{sandbox}/psp/payment",
     "get_refund": "{sandbox}/psp/refund",
+    "launch": "{sandbox}/psp/launch",
 }
 
 
@@ -138,6 +139,7 @@ class AppUrlsSpec(Strict):
     refund = fields.Url(require_tld=False, schemes={"http", "https"})
     get_payment = fields.Url(require_tld=False, schemes={"http", "https"})
     get_refund = fields.Url(require_tld=False, schemes={"http", "https"})
+    launch = fields.Url(require_tld=False, schemes={"http", "https"})
 
 
 class AppSpec(Strict):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sandbox.core.timefmt import from_storage
 from sandbox.errors import Forbidden, Unauthorized
 from sandbox.store.db import Database
 
@@ -16,30 +19,39 @@ class Principal:
     shop_id: int
     app_id: int | None
     scopes: frozenset[str]
+    expires_at: datetime | None = None
 
 
-def authenticate(db: Database, token: str | None) -> Principal:
+def authenticate(db: Database, token: str | None, now: Callable[[], datetime]) -> Principal:
     if not token:
         raise Unauthorized(f"Missing access token: send it in the {TOKEN_HEADER} header")
     principal = db.memo(("token", token), lambda: _lookup(db, token))
     if principal is None:
         raise Unauthorized("Invalid access token")
+    if principal.expires_at is not None and now() >= principal.expires_at:
+        raise Unauthorized("Access token expired: exchange a new session token for another")
     return principal
 
 
 def _lookup(db: Database, token: str) -> Principal | None:
     row = (
         db.read()
-        .execute("SELECT shop_id, app_id, scopes, revoked_at FROM tokens WHERE token = ?", (token,))
+        .execute(
+            "SELECT shop_id, app_id, scopes, revoked_at, expires_at FROM tokens WHERE token = ?",
+            (token,),
+        )
         .fetchone()
     )
     if row is None or row["revoked_at"] is not None:
         return None
-    return Principal(token, row["shop_id"], row["app_id"], frozenset(row["scopes"].split()))
+    expires = from_storage(row["expires_at"]) if row["expires_at"] else None
+    scopes = frozenset(row["scopes"].split())
+    return Principal(token, row["shop_id"], row["app_id"], scopes, expires)
 
 
 def require_any(principal: Principal, scopes: tuple[str, ...]) -> None:
-    if not principal.scopes.intersection(scopes):
+    """Any one of ``scopes``; an endpoint that names none takes any valid token."""
+    if scopes and not principal.scopes.intersection(scopes):
         raise Forbidden(
             f"This access token lacks the scope this endpoint needs: any of {', '.join(scopes)}"
         )

@@ -156,4 +156,35 @@ def get_order_payment(query, order_id, payment_id):
     return {"payment": platform.legacy_payment(g.principal, order_id, payment_id, fields)}
 
 
-BLUEPRINTS = (callbacks, transactions, legacy)
+oauth = Blueprint(
+    "oauth", __name__, description="OAuth token exchange, access scopes and uninstall."
+)
+
+
+@oauth.route("/oauth2/token", methods=["POST"])
+@oauth.arguments(s.TokenExchange)
+@oauth.response(200, s.AccessToken)
+@oauth.alt_response(401, schema=ErrorSchema, description="Invalid client credentials")
+def token_exchange(body):
+    """Exchange a session token for an online or offline access token"""
+    return services().oauth.exchange(body)
+
+
+@oauth.route("/api/202412/oauth2/access_scopes", methods=["GET"])
+@secured(oauth)
+@oauth.response(200, s.AccessScopes)
+def access_scopes():
+    """The scopes the access token holds"""
+    return services().oauth.access_scopes(g.principal)
+
+
+@oauth.route("/api/202412/oauth2/uninstall", methods=["DELETE"])
+@secured(oauth, "write_apps")
+@oauth.response(200, s.Empty)
+def uninstall():
+    """Uninstall the app from the shop: its access tokens stop working"""
+    services().oauth.uninstall(g.principal)
+    return {}
+
+
+BLUEPRINTS = (callbacks, transactions, legacy, oauth)

@@ -144,3 +144,43 @@ class FieldsQuery(ma.Schema):
     fields = fields.String(
         metadata={"description": "Comma-separated response fields, e.g. id,status,amount"}
     )
+
+
+class TokenExchange(Strict):
+    clientId = fields.String(required=True, validate=validate.Length(min=1))
+    clientSecret = fields.String(required=True, validate=validate.Length(min=1))
+    grantType = fields.String(required=True, metadata={"example": "token-exchange"})
+    subjectToken = fields.String(
+        required=True, metadata={"description": "The session token (a JWT) from the shop"}
+    )
+    requestedTokenType = fields.String(
+        required=True, validate=validate.OneOf(["online-access-token", "offline-access-token"])
+    )
+
+
+class AssociatedUser(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer()
+    firstName = fields.String()
+    lastName = fields.String()
+    email = fields.String()
+    emailVerified = fields.Boolean()
+    accountOwner = fields.Boolean()
+    locale = fields.String()
+    collaborator = fields.Boolean()
+
+
+class AccessToken(ma.Schema):
+    class Meta:
+        ordered = True
+
+    accessToken = fields.String(required=True)
+    scope = fields.String(required=True, metadata={"example": "write_payment,write_apps"})
+    expiresIn = fields.Integer(metadata={"description": "Seconds; online tokens only"})
+    associatedUser = fields.Nested(AssociatedUser, metadata={"description": "Online tokens only"})
+
+
+class AccessScopes(ma.Schema):
+    accessScopes = fields.String(metadata={"example": "[read_orders,write_orders]"})

@@ -35,7 +35,7 @@ class PlatformService:
         self.callbacks = Callbacks(db, self.lifecycle, clock.now)
 
     def principal(self, token: str | None, scopes: tuple[str, ...]) -> Principal:
-        principal = authenticate(self.db, token)
+        principal = authenticate(self.db, token, self.clock.now)
         require_any(principal, scopes)
         return principal
 

@@ -34,3 +34,10 @@ def done(decision: str) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Done</title>{_STYLE}
 </head><body><div class="card"><h1>Done</h1><p id="result">{text}</p>
 <p><small>No return URL was given; you can close this page.</small></p></div></body></html>"""
+
+
+def launched(shop: str, valid: bool) -> str:
+    verdict = "Signature valid" if valid else "Signature INVALID: refused"
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Sandbox payment app</title>
+{_STYLE}</head><body><div class="card"><h1>Sandbox payment app</h1>
+<p id="verdict">{verdict}</p><p>Shop: <b>{escape(shop)}</b></p></div></body></html>"""

@@ -4,6 +4,7 @@ outbox, exactly as a real app would: the platform learns results only from its c
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from sandbox.core.ids import Ids
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.errors import ApiError, BadRequest, Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Outbox
+from sandbox.platform.oauth import sign_launch
 from sandbox.store.db import Database
 
 SHOP_HEADER = "X-Genstore-Shop-Domain"
@@ -379,6 +381,19 @@ class PspService:
         return row["decision"]
 
     # ---- installation -----------------------------------------------------------------------
+
+    def verify_launch(self, params: dict[str, str]) -> tuple[str, bool]:
+        """Check a launch URL's ``hmac`` with the client secret of the shop's install."""
+        domain = params.get("shop", "")
+        row = (
+            self.db.read()
+            .execute("SELECT client_secret FROM psp_installations WHERE shop_domain = ?", (domain,))
+            .fetchone()
+        )
+        if row is None or not row["client_secret"] or "hmac" not in params:
+            return domain, False
+        expected = sign_launch(params, row["client_secret"])
+        return domain, hmac.compare_digest(expected, params["hmac"])
 
     def install(self, shop_domain: str, platform_url: str, access_token: str) -> dict[str, Any]:
         """Point the fake app's callbacks for ``shop_domain`` at a platform (yours): as an app

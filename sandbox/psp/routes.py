@@ -7,7 +7,7 @@ from flask import Response, redirect, request
 
 from sandbox.psp import examples
 from sandbox.psp import schemas as s
-from sandbox.psp.pages import challenge, done
+from sandbox.psp.pages import challenge, done, launched
 from sandbox.psp.processor import SHOP_HEADER
 from sandbox.web import Blueprint, ErrorSchema, services
 
@@ -127,6 +127,13 @@ def buyer_page(flow, token):
     if target:
         return redirect(target, code=303)
     return Response(done(decision), mimetype="text/html")
+
+
+@pages.route("/launch", methods=["GET"])
+def launch():
+    """The fake app's admin page: it checks the launch signature as a real app must."""
+    shop, valid = services().psp.verify_launch(dict(request.args))
+    return Response(launched(shop, valid), status=200 if valid else 401, mimetype="text/html")
 
 
 BLUEPRINTS = (app_calls,)

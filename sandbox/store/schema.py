@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -55,7 +55,9 @@ CREATE TABLE IF NOT EXISTS tokens (
     app_id INTEGER,
     scopes TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    expires_at TEXT,
+    user_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS orders (
     shop_id INTEGER NOT NULL,
@@ -190,6 +192,7 @@ CREATE TABLE IF NOT EXISTS psp_installations (
     shop_id INTEGER NOT NULL,
     platform_url TEXT NOT NULL,
     access_token TEXT NOT NULL,
+    client_secret TEXT,
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS psp_payments (

@@ -184,10 +184,17 @@ def _install_builtin_psp(conn, shop_id, template, credentials, stamp) -> None:
             continue
         conn.execute(
             "INSERT INTO psp_installations (shop_domain, shop_id, platform_url, access_token, "
-            "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_domain) DO UPDATE SET "
-            "shop_id = excluded.shop_id, platform_url = excluded.platform_url, "
-            "access_token = excluded.access_token",
-            (domain, shop_id, SANDBOX_URL, credentials["tokens"][token], stamp),
+            "client_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop_domain) "
+            "DO UPDATE SET shop_id = excluded.shop_id, platform_url = excluded.platform_url, "
+            "access_token = excluded.access_token, client_secret = excluded.client_secret",
+            (
+                domain,
+                shop_id,
+                SANDBOX_URL,
+                credentials["tokens"][token],
+                credentials["apps"][app["name"]]["client_secret"],
+                stamp,
+            ),
         )
 
 

@@ -1,0 +1,163 @@
+"""OAuth and app install: session tokens, token exchange (online and offline access tokens,
+expiry on the sandbox clock), access scopes, uninstall, and signed app-launch URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+
+from sandbox.core.clock import Clock
+from sandbox.core.ids import Ids
+from sandbox.core.timefmt import to_storage
+from sandbox.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from sandbox.platform.auth import Principal
+from sandbox.platform.records import Shop, find_shop, load_shop
+from sandbox.store.db import Database
+
+ONLINE_TTL = timedelta(seconds=86399)
+SESSION_TTL = timedelta(minutes=1)
+TOKEN_TYPES = ("online-access-token", "offline-access-token")
+
+
+def sign_launch(params: dict[str, str], secret: str) -> str:
+    """Genstore's query signature: drop ``hmac``, sort by key, join ``k=v`` with ``&`` (values
+    as they are, not URL-decoded), HMAC-SHA256 with the client secret, hex."""
+    message = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "hmac")
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def demo_user(user_id: int, shop: Shop) -> dict[str, Any]:
+    return {
+        "id": user_id, "firstName": "Sandbox", "lastName": f"User {user_id}",
+        "email": f"user{user_id}@{shop.domain}", "emailVerified": True,
+        "accountOwner": user_id == 1, "locale": "en", "collaborator": False,
+    }  # fmt: skip
+
+
+class OAuthService:
+    def __init__(self, db: Database, clock: Clock, ids: Ids, resolve=lambda url: url):
+        self.db = db
+        self.clock = clock
+        self.ids = ids
+        self.resolve = resolve  # fills in the sandbox's own URL
+
+    # ---- what the platform hands an app's front end -----------------------------------------
+
+    def session_token(self, handle: str, app_name: str, user_id: int) -> dict[str, Any]:
+        shop, app = self._shop_app(handle, app_name)
+        now = self.clock.now()
+        issued = int(now.timestamp())
+        claims = {
+            "iss": f"https://{shop.domain}/admin",
+            "dest": f"https://{shop.domain}",
+            "aud": app["client_id"],
+            "sub": str(user_id),
+            "exp": int((now + SESSION_TTL).timestamp()),
+            "nbf": issued,
+            "iat": issued,
+            "jti": self.ids.suffix(16),
+            "sid": self.ids.suffix(16),
+        }
+        token = jwt.encode(claims, app["client_secret"], algorithm="HS256")
+        return {"sessionToken": token, "expiresAt": to_storage(now + SESSION_TTL)}
+
+    def launch_url(self, handle: str, app_name: str, path: str) -> dict[str, Any]:
+        shop, app = self._shop_app(handle, app_name)
+        urls = json.loads(app["urls"])
+        base = urls.get("launch") or _origin(urls.get("payment") or urls.get("offsite_payment"))
+        if not base:
+            raise ApiError(f"App '{app_name}' has no launch URL", status=409)
+        params = {"shop": shop.domain, "shopId": str(shop.id),
+                  "timestamp": str(int(self.clock.now().timestamp()))}  # fmt: skip
+        params["hmac"] = sign_launch(params, app["client_secret"])
+        target = self.resolve(base).rstrip("/")
+        if path.strip("/"):
+            target += "/" + path.lstrip("/")
+        return {"url": f"{target}?{urlencode(params)}", "params": params}
+
+    # ---- the token endpoint and friends -----------------------------------------------------
+
+    def exchange(self, body: dict[str, Any]) -> dict[str, Any]:
+        conn = self.db.read()
+        app = conn.execute("SELECT * FROM apps WHERE client_id = ?", (body["clientId"],)).fetchone()
+        if app is None or not hmac.compare_digest(app["client_secret"], body["clientSecret"]):
+            raise Unauthorized("Invalid client credentials")
+        if body["grantType"] != "token-exchange":
+            raise BadRequest("Unsupported grantType: use token-exchange",
+                             details={"grantType": ["must be token-exchange"]})  # fmt: skip
+        claims = self._verify(body["subjectToken"], app)
+        shop = load_shop(conn, app["shop_id"])
+        if claims.get("dest") != f"https://{shop.domain}":
+            raise BadRequest("Invalid subject token: issued for another shop")
+        user_id = int(claims["sub"]) if str(claims.get("sub", "")).isdigit() else 1
+        online = body["requestedTokenType"] == "online-access-token"
+        now = self.clock.now()
+        token = self.ids.token()
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at, expires_at, "
+                "user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token, shop.id, app["id"], app["scopes"], to_storage(now),
+                 to_storage(now + ONLINE_TTL) if online else None, user_id if online else None),
+            )  # fmt: skip
+        answer: dict[str, Any] = {"accessToken": token, "scope": ",".join(app["scopes"].split())}
+        if online:
+            answer["expiresIn"] = int(ONLINE_TTL.total_seconds())
+            answer["associatedUser"] = demo_user(user_id, shop)
+        return answer
+
+    def _verify(self, token: str, app) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(
+                token, app["client_secret"], algorithms=["HS256"], audience=app["client_id"],
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )  # fmt: skip
+        except jwt.InvalidTokenError as exc:
+            raise BadRequest(f"Invalid subject token: {exc}") from None
+        if int(claims.get("exp", 0)) <= self.clock.now().timestamp():
+            raise BadRequest("Invalid subject token: expired (on the sandbox clock)")
+        return claims
+
+    def access_scopes(self, principal: Principal) -> dict[str, str]:
+        """Seed format: the scopes as one bracketed string."""
+        return {"accessScopes": "[" + ",".join(sorted(principal.scopes)) + "]"}
+
+    def uninstall(self, principal: Principal) -> None:
+        """Every token of the app in the shop stops working; the app is no longer activated."""
+        if principal.app_id is None:
+            raise Forbidden("uninstall needs the access token of an app")
+        now = to_storage(self.clock.now())
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE shop_id = ? AND app_id = ? AND "
+                "revoked_at IS NULL",
+                (now, principal.shop_id, principal.app_id),
+            )
+            conn.execute("UPDATE apps SET activated = 0, activated_at = NULL WHERE id = ?",
+                         (principal.app_id,))  # fmt: skip
+
+    def _shop_app(self, handle: str, app_name: str):
+        shop = find_shop(self.db.read(), handle)
+        if shop is None:
+            raise NotFound(f"Shop '{handle}' not found")
+        app = (
+            self.db.read()
+            .execute("SELECT * FROM apps WHERE shop_id = ? AND name = ?", (shop.id, app_name))
+            .fetchone()
+        )
+        if app is None:
+            raise NotFound(f"App '{app_name}' not found in shop '{handle}'")
+        return shop, app
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else None
