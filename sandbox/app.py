@@ -15,10 +15,12 @@ from sandbox.docs import register_docs
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.checkout import CheckoutService
+from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.oauth import OAuthService
 from sandbox.platform.ratelimit import RateLimiter
 from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
 from sandbox.platform.service import PlatformService
+from sandbox.platform.webhooks import PlatformEvents, Webhooks
 from sandbox.psp.processor import PspService
 from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
 from sandbox.psp.routes import pages as psp_pages
@@ -87,7 +89,10 @@ def create_app(
         ),
         journal,
     )
-    platform = PlatformService(db, fixtures, clock)
+    lifecycle = Lifecycle(db, fixtures.machines)
+    platform = PlatformService(db, fixtures, clock, lifecycle)
+    webhooks = Webhooks(db, clock, outbox)
+    lifecycle.events = PlatformEvents(webhooks, fixtures)
     info = settings.hkdf_info.encode()
     psp = PspService(
         db,
@@ -117,13 +122,14 @@ def create_app(
         clock=clock,
         ids=ids,
         platform=platform,
-        control=ControlService(db, fixtures, clock, ids, outbox, journal),
+        control=ControlService(db, fixtures, clock, ids, outbox, journal, lifecycle),
         outbox=outbox,
         psp=psp,
         checkout=checkout,
         journal=journal,
         rate_limiter=RateLimiter(db, clock, settings.rate_limit != "off"),
         oauth=OAuthService(db, clock, ids, outbox.resolve),
+        webhooks=webhooks,
     )
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():

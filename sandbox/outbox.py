@@ -92,6 +92,8 @@ class Outbox:
         self.settings = settings
         self.journal = journal
         self.on_delivered: dict[str, Callable[[Message, Outcome], None]] = {}
+        # Called after every attempt, delivered or not (webhooks count failures in a row).
+        self.on_attempt: dict[str, Callable[[Message, Outcome], None]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,6 +113,7 @@ class Outbox:
         url: str,
         headers: dict[str, str],
         body: Any = None,
+        raw_body: str | None = None,
         due_at: datetime | None = None,
         fail_attempts: int = 0,
     ) -> int:
@@ -128,7 +131,11 @@ class Outbox:
                 method,
                 url,
                 json.dumps({"Content-Type": "application/json", **headers}),
-                json.dumps(body, separators=(",", ":")) if body is not None else None,
+                raw_body
+                if raw_body is not None
+                else json.dumps(body, separators=(",", ":"))
+                if body is not None
+                else None,
                 to_storage(due_at or now),
                 self.settings.max_attempts,
                 fail_attempts,
@@ -202,12 +209,15 @@ class Outbox:
         started_ns = time.time_ns()
         url = self.resolve(message.url)
         outcome = self._send(message, url)
+        # Webhooks retry whatever went wrong (a redirect is a failure); other requests retry
+        # only what a retry can fix: no answer, 429, 5xx.
+        retryable = outcome.retryable or message.kind == "webhook"
         if outcome.delivered:
             state, due = "delivered", None
-        elif outcome.retryable and message.attempts < message.max_attempts:
+        elif retryable and message.attempts < message.max_attempts:
             state, due = "pending", at + self.backoff(message.attempts)
         else:
-            state, due = ("failed" if outcome.retryable else "rejected"), None
+            state, due = ("failed" if retryable else "rejected"), None
         with self.db.write() as conn:
             self.journal.record(
                 Exchange(
@@ -243,11 +253,12 @@ class Outbox:
                     message.id,
                 ),
             )
-        if outcome.delivered and message.kind in self.on_delivered:
-            try:
-                self.on_delivered[message.kind](message, outcome)
-            except Exception:  # a bad answer must not stop the outbox
-                log.exception("handling the answer to outbox message %s failed", message.id)
+        for hooks in (self.on_attempt, self.on_delivered if outcome.delivered else {}):
+            if message.kind in hooks:
+                try:
+                    hooks[message.kind](message, outcome)
+                except Exception:  # a bad answer must not stop the outbox
+                    log.exception("handling the answer to outbox message %s failed", message.id)
 
     def _send(self, message: Message, url: str) -> Outcome:
         started = time.perf_counter()

@@ -135,6 +135,7 @@ class Services:
     journal: Any
     rate_limiter: Any
     oauth: Any
+    webhooks: Any
 
 
 def services() -> Services:

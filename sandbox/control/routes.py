@@ -9,6 +9,7 @@ from sandbox import __version__
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
 from sandbox.platform.checkout import CheckoutRequest
+from sandbox.platform.webhooks import TOPICS
 from sandbox.web import Blueprint, ErrorSchema, services
 
 control = Blueprint(
@@ -281,6 +282,32 @@ def session_token(body):
 def launch_url(query, name):
     """The signed URL (shop, shopId, timestamp, hmac) the platform opens the app with"""
     return services().oauth.launch_url(query["shop"], name, query["path"])
+
+
+@control.route("/deliveries", methods=["GET"])
+@control.arguments(s.DeliveryQuery, location="query")
+@control.response(200, s.DeliveryList)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def deliveries(query):
+    """Webhook deliveries, newest first (at most 500)"""
+    svc = services()
+    shop_id = svc.control.shop(query["shop"]).id if query.get("shop") else None
+    return {"deliveries": svc.webhooks.deliveries(shop_id, query.get("topic"))}
+
+
+@control.route("/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@control.response(201, s.Delivery)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown delivery")
+def redeliver(delivery_id):
+    """Send a delivery again (a new delivery, same body and signature)"""
+    return services().webhooks.redeliver(delivery_id)
+
+
+@control.route("/webhooks/topics", methods=["GET"])
+@control.response(200, s.Topics)
+def topics():
+    """The webhook topics the sandbox emits"""
+    return {"topics": TOPICS}
 
 
 BLUEPRINTS = (control,)

@@ -394,3 +394,36 @@ class LaunchQuery(ma.Schema):
 class LaunchUrl(ma.Schema):
     url = fields.String()
     params = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class DeliveryQuery(ma.Schema):
+    shop = fields.String()
+    topic = fields.String()
+
+
+class Delivery(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer()
+    webhookId = fields.Integer()
+    topic = fields.String()
+    address = fields.String()
+    state = fields.String(
+        metadata={"enum": ["pending", "sending", "delivered", "failed", "cancelled"]}
+    )
+    attempts = fields.Integer()
+    lastStatus = fields.Integer(allow_none=True)
+    lastError = fields.String(allow_none=True)
+    dueAt = fields.String()
+    createdAt = fields.String()
+    paymentId = fields.String(allow_none=True)
+    body = fields.Dict(allow_none=True)
+
+
+class DeliveryList(ma.Schema):
+    deliveries = fields.List(fields.Nested(Delivery))
+
+
+class Topics(ma.Schema):
+    topics = fields.Dict(keys=fields.String(), values=fields.String())

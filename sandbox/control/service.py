@@ -30,7 +30,14 @@ _HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 class ControlService:
     def __init__(
-        self, db: Database, fixtures: Fixtures, clock: Clock, ids: Ids, outbox: Outbox, journal
+        self,
+        db: Database,
+        fixtures: Fixtures,
+        clock: Clock,
+        ids: Ids,
+        outbox: Outbox,
+        journal,
+        lifecycle: Lifecycle,
     ):
         self.journal_store = journal
         self.db = db
@@ -38,7 +45,7 @@ class ControlService:
         self.clock = clock
         self.ids = ids
         self.outbox = outbox
-        self.lifecycle = Lifecycle(db, fixtures.machines)
+        self.lifecycle = lifecycle
 
     # ---- shops ----------------------------------------------------------------------------
 

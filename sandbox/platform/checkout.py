@@ -138,6 +138,8 @@ class CheckoutService:
                 now,
                 "POST /_sandbox/checkouts",
             )
+            if self.lifecycle.events is not None:
+                self.lifecycle.events.payment_created(conn, shop.id, payment_id, order_id)
             body = self._payment_body(shop, app, payment_id, amount, currency, request, pan, holder)
             self._send_to_app(conn, shop, app, payment_id, kind, body)
         return {
@@ -271,6 +273,8 @@ class CheckoutService:
                 now,
                 f"POST /_sandbox/payments/{payment_id}/{kind}s",
             )
+            if self.lifecycle.events is not None:
+                self.lifecycle.events.operation_created(conn, shop.id, kind, operation_id)
             body: dict[str, Any] = {
                 f"{kind}Id": operation_id,
                 "paymentId": payment_id,

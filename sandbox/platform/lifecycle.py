@@ -22,6 +22,8 @@ class Lifecycle:
     def __init__(self, db: Database, machines: dict[str, Machine]):
         self.db = db
         self.machines = machines
+        # Told of every change in the same transaction (webhook events); set by create_app.
+        self.events = None
 
     # ---- reading, with due timeouts applied ------------------------------------------------
 
@@ -143,6 +145,10 @@ class Lifecycle:
                 payment.payment_id,
             ),
         )
+        if self.events is not None:
+            self.events.payment_moved(
+                conn, payment.shop_id, payment.payment_id, payment.state, target
+            )
         record_history(
             conn,
             payment.shop_id,
@@ -172,6 +178,10 @@ class Lifecycle:
                 operation.operation_id,
             ),
         )
+        if self.events is not None:
+            self.events.operation_moved(
+                conn, operation.shop_id, operation.kind, operation.operation_id
+            )
         record_history(
             conn,
             operation.shop_id,

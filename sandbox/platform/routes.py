@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g, request
 
 from sandbox.errors import invalid
 from sandbox.platform import schemas as s
 from sandbox.platform.callbacks import Result
 from sandbox.platform.service import ORDER_SCOPES, PAYMENT_APP_SCOPES, TRANSACTION_SCOPES
-from sandbox.web import Blueprint, ErrorSchema, secured, services
+from sandbox.web import Blueprint, ErrorSchema, dump_json, secured, services
 
 callbacks = Blueprint(
     "payment-app callbacks",
@@ -187,4 +187,81 @@ def uninstall():
     return {}
 
 
-BLUEPRINTS = (callbacks, transactions, legacy, oauth)
+webhooks = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/api/202412/app/webhooks",
+    description="An app's webhook subscriptions. Deliveries carry X-Genstore-Topic, "
+    "X-Genstore-Hmac-Sha256 (base64 HMAC-SHA256 of the raw body with the app's client secret) "
+    "and X-Genstore-Shop-Domain.",
+)
+
+
+@webhooks.route("", methods=["POST"])
+@secured(webhooks, "write_apps")
+@webhooks.arguments(s.WebhookCreate)
+@webhooks.response(201, s.WebhookOne)
+@webhooks.alt_response(409, schema=ErrorSchema, description="Already subscribed")
+def create_webhook(body):
+    """Subscribe an address to a topic"""
+    hook = body["webhook"]
+    return services().webhooks.create(g.principal, hook["address"], hook["topic"])
+
+
+@webhooks.route("", methods=["GET"])
+@secured(webhooks, "write_apps")
+@webhooks.arguments(s.WebhookQuery, location="query")
+@webhooks.response(200, s.WebhookList)
+def list_webhooks(query):
+    """The app's subscriptions, a page at a time (Link header: rel=previous, rel=next)"""
+    body, link = services().webhooks.list(
+        g.principal,
+        query["limit"],
+        query.get("pageToken"),
+        query.get("sinceId"),
+        request.base_url,
+    )
+    response = Response(dump_json(body), mimetype="application/json")
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
+@webhooks.route("/count", methods=["GET"])
+@secured(webhooks, "write_apps")
+@webhooks.response(200, s.WebhookCount)
+def count_webhooks():
+    """How many subscriptions the app has"""
+    return services().webhooks.count(g.principal)
+
+
+@webhooks.route("/<int:webhook_id>", methods=["GET"])
+@secured(webhooks, "write_apps")
+@webhooks.response(200, s.WebhookOne)
+@webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
+def get_webhook(webhook_id):
+    """One subscription"""
+    return services().webhooks.get(g.principal, webhook_id)
+
+
+@webhooks.route("/<int:webhook_id>", methods=["PUT"])
+@secured(webhooks, "write_apps")
+@webhooks.arguments(s.WebhookUpdate)
+@webhooks.response(200, s.WebhookOne)
+@webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
+def update_webhook(body, webhook_id):
+    """Change a subscription's address or topic (it also starts receiving again)"""
+    return services().webhooks.update(g.principal, webhook_id, body["webhook"])
+
+
+@webhooks.route("/<int:webhook_id>", methods=["DELETE"])
+@secured(webhooks, "write_apps")
+@webhooks.response(200, s.Empty)
+@webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
+def delete_webhook(webhook_id):
+    """Remove a subscription"""
+    services().webhooks.delete(g.principal, webhook_id)
+    return {}
+
+
+BLUEPRINTS = (callbacks, transactions, legacy, oauth, webhooks)

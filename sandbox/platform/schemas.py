@@ -184,3 +184,50 @@ class AccessToken(ma.Schema):
 
 class AccessScopes(ma.Schema):
     accessScopes = fields.String(metadata={"example": "[read_orders,write_orders]"})
+
+
+class WebhookFields(Strict):
+    address = fields.String(required=True, metadata={"example": "https://example.com/hooks"})
+    topic = fields.String(required=True, metadata={"example": "payments/update"})
+
+
+class WebhookChanges(Strict):
+    address = fields.String()
+    topic = fields.String()
+
+
+class WebhookCreate(Strict):
+    webhook = fields.Nested(WebhookFields, required=True)
+
+
+class WebhookUpdate(Strict):
+    webhook = fields.Nested(WebhookChanges, required=True)
+
+
+class WebhookView(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer()
+    address = fields.String()
+    topic = fields.String()
+    createTime = fields.String()
+    updateTime = fields.String()
+
+
+class WebhookOne(ma.Schema):
+    webhook = fields.Nested(WebhookView)
+
+
+class WebhookList(ma.Schema):
+    webhooks = fields.List(fields.Nested(WebhookView))
+
+
+class WebhookCount(ma.Schema):
+    count = fields.Integer()
+
+
+class WebhookQuery(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=250))
+    pageToken = fields.String(metadata={"description": "From a Link header's rel=next/previous"})
+    sinceId = fields.Integer(metadata={"description": "Only subscriptions after this id"})

@@ -27,11 +27,13 @@ PAYMENT_APP_SCOPES = ("write_payment",)
 
 
 class PlatformService:
-    def __init__(self, db: Database, fixtures: Fixtures, clock: Clock):
+    def __init__(
+        self, db: Database, fixtures: Fixtures, clock: Clock, lifecycle: Lifecycle | None = None
+    ):
         self.db = db
         self.fixtures = fixtures
         self.clock = clock
-        self.lifecycle = Lifecycle(db, fixtures.machines)
+        self.lifecycle = lifecycle or Lifecycle(db, fixtures.machines)
         self.callbacks = Callbacks(db, self.lifecycle, clock.now)
 
     def principal(self, token: str | None, scopes: tuple[str, ...]) -> Principal:

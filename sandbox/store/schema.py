@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -28,6 +28,17 @@ CREATE TABLE IF NOT EXISTS shops (
     template TEXT NOT NULL,
     credentials TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id INTEGER NOT NULL,
+    app_id INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    disabled_at TEXT
 );
 CREATE TABLE IF NOT EXISTS rate_buckets (
     shop_id INTEGER NOT NULL,
@@ -250,6 +261,7 @@ SHOP_TABLES = (
     "journal",
     "outbox",
     "rate_buckets",
+    "webhooks",
     "psp_installations",
 )
 # The fake payment app's tables, keyed by the shop's domain (it knows nothing else of a shop).
