@@ -12,6 +12,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
+from sandbox.faults import Faults
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.checkout import CheckoutService
@@ -28,7 +29,7 @@ from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
 from sandbox.store.seed import seed_all
-from sandbox.web import Api, Services, install_error_handlers, install_journal
+from sandbox.web import Api, Services, install_error_handlers, install_faults, install_journal
 
 # Which blueprints make up each OpenAPI document.
 SURFACES = {
@@ -77,8 +78,9 @@ def create_app(
     fixtures = fixtures or load_configured_fixtures(settings)
     db = prepare_store(settings, fixtures)
     clock = Clock(lambda: load_clock(db))
-    ids = Ids()
+    ids = Ids(settings.seed)
     journal = Journal(db, clock, settings.journal_max_entries)
+    faults = Faults(db, clock, settings.seed)
     outbox = Outbox(
         db,
         clock,
@@ -88,6 +90,7 @@ def create_app(
             max_attempts=settings.outbox_max_attempts,
         ),
         journal,
+        faults,
     )
     lifecycle = Lifecycle(db, fixtures.machines)
     platform = PlatformService(db, fixtures, clock, lifecycle)
@@ -130,6 +133,7 @@ def create_app(
         rate_limiter=RateLimiter(db, clock, settings.rate_limit != "off"),
         oauth=OAuthService(db, clock, ids, outbox.resolve),
         webhooks=webhooks,
+        faults=faults,
     )
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():
@@ -153,6 +157,7 @@ def create_app(
     app.register_blueprint(psp_pages)
     app.register_blueprint(shop_pages)
     install_error_handlers(app)
+    install_faults(app)  # before the journal: the journal records what a fault let through
     install_journal(app)
     register_docs(app)
     if background:

@@ -24,6 +24,7 @@ import requests
 
 from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage, to_storage
+from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
 from sandbox.store.db import Database
 
@@ -86,7 +87,15 @@ class Outcome:
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Clock, settings: OutboxSettings, journal: Journal):
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: OutboxSettings,
+        journal: Journal,
+        faults: Faults | None = None,
+    ):
+        self.faults = faults
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -208,7 +217,13 @@ class Outbox:
         at = self.clock.now()
         started_ns = time.time_ns()
         url = self.resolve(message.url)
-        outcome = self._send(message, url)
+        fault = None
+        if self.faults is not None:
+            fault = self.faults.pick(target_of(message.kind), message.shop_id, message.payment_id)
+        if fault is not None and fault.kind == "reorder":
+            self._hold_back(message, url, fault, at, started_ns)
+            return
+        outcome = self._send(message, url, fault)
         # Webhooks retry whatever went wrong (a redirect is a failure); other requests retry
         # only what a retry can fix: no answer, 429, 5xx.
         retryable = outcome.retryable or message.kind == "webhook"
@@ -238,9 +253,12 @@ class Outbox:
                     error=outcome.error,
                     message_id=message.id,
                     attempt=message.attempts,
+                    fault=fault.label() if fault else None,
                 ),
                 conn,
             )
+            if fault is not None and fault.kind == "duplicate" and outcome.delivered:
+                self._copy(conn, message)
             conn.execute(
                 "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "
                 "finished_at = ?, last_status = ?, last_error = ? WHERE id = ?",
@@ -260,10 +278,73 @@ class Outbox:
                 except Exception:  # a bad answer must not stop the outbox
                     log.exception("handling the answer to outbox message %s failed", message.id)
 
-    def _send(self, message: Message, url: str) -> Outcome:
+    def _hold_back(self, message: Message, url: str, fault: Fault, at, started_ns: int) -> None:
+        """``reorder``: not sent now; due again later, so later messages overtake it."""
+        due = at + timedelta(seconds=fault.delay_seconds)
+        with self.db.write() as conn:
+            self.journal.record(
+                Exchange(
+                    direction="outbound",
+                    started_ns=started_ns,
+                    kind=message.kind,
+                    method=message.method,
+                    url=url,
+                    path=urlsplit(url).path,
+                    request_headers=message.headers,
+                    request_body=message.body,
+                    status=None,
+                    response_headers=None,
+                    response_body=None,
+                    duration_ms=0.0,
+                    shop_id=message.shop_id,
+                    payment_id=message.payment_id,
+                    error=f"held back {fault.delay_seconds:g}s",
+                    message_id=message.id,
+                    attempt=message.attempts,
+                    fault=fault.label(),
+                ),
+                conn,
+            )
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', due_at = ?, attempts = attempts - 1, "
+                "claimed_until = NULL WHERE id = ?",
+                (to_storage(due), message.id),
+            )
+
+    def _copy(self, conn, message: Message) -> None:
+        """``duplicate``: the same message once more, due now."""
+        conn.execute(
+            "INSERT INTO outbox (shop_id, payment_id, side, kind, method, url, headers, body, "
+            "state, due_at, max_attempts, fail_attempts, created_at) SELECT shop_id, "
+            "payment_id, side, kind, method, url, headers, body, 'pending', ?, max_attempts, 0, "
+            "? FROM outbox WHERE id = ?",
+            (to_storage(self.clock.now()), to_storage(self.clock.now()), message.id),
+        )
+        self._wake.set()
+
+    def _send(self, message: Message, url: str, fault: Fault | None = None) -> Outcome:
         started = time.perf_counter()
         if message.attempts <= message.fail_attempts:
             return Outcome(None, None, {}, "simulated connection failure (magic value)", 0.0)
+        if fault is not None:
+            if fault.kind == "status":
+                return Outcome(fault.status, fault.body, {}, None, 0.0)
+            if fault.kind == "drop":
+                return Outcome(None, None, {}, "connection dropped (fault)", 0.0)
+            if fault.kind == "latency":
+                time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
+        outcome = self._transmit(message, url, started)
+        if fault is not None and fault.kind == "commit_lost" and outcome.status is not None:
+            return Outcome(
+                None,
+                outcome.body,
+                outcome.headers,
+                f"answer lost after a {outcome.status} (fault)",
+                outcome.duration_ms,
+            )
+        return outcome
+
+    def _transmit(self, message: Message, url: str, started: float) -> Outcome:
         try:
             response = self._session().request(
                 message.method,

@@ -48,6 +48,8 @@ class Settings:
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000
     journal: str = "on"
+    # Makes generated ids and probabilistic faults repeat run to run.
+    seed: int | None = None
     # "off" lifts every shop's rate limit (load tests); "on" applies each shop's fixture.
     rate_limit: str = "on"
 
@@ -85,7 +87,7 @@ class Settings:
 
 def _coerce(name: str, type_name: object, raw: str) -> object:
     kind = str(type_name)
-    if kind == "int":
+    if kind.startswith("int"):
         try:
             return int(raw)
         except ValueError:

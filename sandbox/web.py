@@ -136,6 +136,7 @@ class Services:
     rate_limiter: Any
     oauth: Any
     webhooks: Any
+    faults: Any
 
 
 def services() -> Services:
@@ -170,6 +171,56 @@ def secured(blp: Blueprint, *scopes: str):
     return decorator
 
 
+PLATFORM_PREFIXES = ("/api/", "/orders/", "/oauth2/")
+
+
+def install_faults(app: Flask) -> None:
+    """Faults armed on the ``platform`` target act on inbound platform requests."""
+
+    @app.before_request
+    def _inject():
+        if not request.path.startswith(PLATFORM_PREFIXES):
+            return None
+        svc = services()
+        fault = svc.faults.pick(
+            "platform", _token_shop(svc), (request.view_args or {}).get("payment_id"), request.path
+        )
+        if fault is None:
+            return None
+        g.fault = fault.label()
+        if fault.kind == "status":
+            return Response(fault.body, status=fault.status, mimetype=JSON)
+        if fault.kind == "drop":
+            return dropped_response()
+        if fault.kind == "latency":
+            time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
+        elif fault.kind == "commit_lost":
+            g.lose_answer = True
+        return None
+
+    @app.after_request
+    def _lose_answer(response: Response) -> Response:
+        return dropped_response() if g.get("lose_answer") else response
+
+
+def dropped_response() -> Response:
+    """Headers promising a body that never comes: the client sees the connection drop."""
+    response = Response(b"", status=200, mimetype=JSON)
+    response.headers["Content-Length"] = "1024"
+    response.headers["Connection"] = "close"
+    return response
+
+
+def _token_shop(svc: Services) -> int | None:
+    token = request.headers.get(TOKEN_HEADER)
+    if not token:
+        return None
+    try:
+        return svc.platform.principal(token, ()).shop_id
+    except ApiError:
+        return None
+
+
 def install_journal(app: Flask) -> None:
     """Record every inbound exchange on the journaled surfaces, after its response is made.
 
@@ -179,10 +230,12 @@ def install_journal(app: Flask) -> None:
     if services_of(app).settings.journal == "off":
         return
 
-    @app.before_request
     def _started():
         g.journal_started = time.perf_counter()
         g.journal_started_ns = time.time_ns()
+
+    # First of all before-request hooks, so an injected delay counts in the duration.
+    app.before_request_funcs.setdefault(None, []).insert(0, _started)
 
     @app.after_request
     def _record(response: Response) -> Response:
@@ -230,6 +283,8 @@ def _journal_shop(svc: Services) -> int | None:
     principal = g.get("principal")
     if principal is not None:
         return principal.shop_id
+    if request.headers.get(TOKEN_HEADER):  # answered before auth ran (a fault, an error)
+        return _token_shop(svc)
     domain = request.headers.get("X-Genstore-Shop-Domain")
     if domain:
         return svc.db.memo(("shop-by-domain", domain), lambda: _shop_id_of(svc, domain))

@@ -8,6 +8,7 @@ import os
 from sandbox import __version__
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
+from sandbox.faults import KINDS as FAULT_KINDS
 from sandbox.platform.checkout import CheckoutRequest
 from sandbox.platform.webhooks import TOPICS
 from sandbox.web import Blueprint, ErrorSchema, services
@@ -308,6 +309,39 @@ def redeliver(delivery_id):
 def topics():
     """The webhook topics the sandbox emits"""
     return {"topics": TOPICS}
+
+
+@control.route("/faults", methods=["POST"])
+@control.arguments(s.FaultSpec)
+@control.response(201, s.FaultView)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def arm_fault(body):
+    """Arm a fault on a target, for the next N requests or with a probability under a seed"""
+    svc = services()
+    shop_id = svc.control.shop(body["shop"]).id if body.get("shop") else None
+    return svc.faults.arm(body, shop_id)
+
+
+@control.route("/faults", methods=["GET"])
+@control.response(200, s.FaultList)
+def list_faults():
+    """Armed faults (and spent ones, until cleared) with what each kind does"""
+    return {"faults": services().faults.list(), "kinds": FAULT_KINDS}
+
+
+@control.route("/faults", methods=["DELETE"])
+@control.response(200, s.Cleared)
+def clear_faults():
+    """Clear every fault"""
+    return {"cleared": services().faults.clear()}
+
+
+@control.route("/faults/<int:fault_id>", methods=["DELETE"])
+@control.response(200, s.Cleared)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown fault")
+def clear_fault(fault_id):
+    """Clear one fault"""
+    return {"cleared": services().faults.clear(fault_id)}
 
 
 BLUEPRINTS = (control,)

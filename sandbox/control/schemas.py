@@ -427,3 +427,54 @@ class DeliveryList(ma.Schema):
 
 class Topics(ma.Schema):
     topics = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class FaultSpec(Strict):
+    target = fields.String(
+        required=True,
+        metadata={"description": "app.payment, app.capture, ..., callbacks, webhook, or platform"},
+    )
+    kind = fields.String(
+        required=True,
+        metadata={"description": "status, latency, drop, commit_lost, duplicate, reorder"},
+    )
+    shop = fields.String(metadata={"description": "Only this shop"})
+    paymentId = fields.String(metadata={"description": "Only this payment"})
+    path = fields.String(metadata={"description": "platform target: only under this path"})
+    count = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Next N"})
+    probability = fields.Float(validate=validate.Range(min=0, max=1))
+    seed = fields.Integer(metadata={"description": "For probability (default: the setting)"})
+    status = fields.Integer(validate=validate.Range(min=100, max=599))
+    body = fields.String()
+    latencyMs = fields.Integer(validate=validate.Range(min=0, max=60000))
+    delaySeconds = fields.Float(validate=validate.Range(min=0, max=86400))
+
+
+class FaultView(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer()
+    target = fields.String()
+    kind = fields.String()
+    shopId = fields.Integer(allow_none=True)
+    paymentId = fields.String(allow_none=True)
+    path = fields.String(allow_none=True)
+    remaining = fields.Integer(allow_none=True)
+    probability = fields.Float(allow_none=True)
+    seed = fields.Integer()
+    status = fields.Integer()
+    body = fields.String()
+    latencyMs = fields.Integer()
+    delaySeconds = fields.Float()
+    seen = fields.Integer(metadata={"description": "Matching requests so far"})
+    fired = fields.Integer(metadata={"description": "Times it acted"})
+
+
+class FaultList(ma.Schema):
+    faults = fields.List(fields.Nested(FaultView))
+    kinds = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class Cleared(ma.Schema):
+    cleared = fields.Integer()

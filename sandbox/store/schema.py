@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -39,6 +39,24 @@ CREATE TABLE IF NOT EXISTS webhooks (
     updated_at TEXT NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0,
     disabled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    shop_id INTEGER,
+    payment_id TEXT,
+    path TEXT,
+    remaining INTEGER,
+    probability REAL,
+    seed INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    delay_seconds REAL NOT NULL,
+    seen INTEGER NOT NULL,
+    fired INTEGER NOT NULL,
+    created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rate_buckets (
     shop_id INTEGER NOT NULL,

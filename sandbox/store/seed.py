@@ -46,7 +46,7 @@ def fresh_credentials(template: dict[str, Any], handle: str, ids: Ids) -> dict[s
 def seed_all(db: Database, fixtures: Fixtures, now: datetime) -> None:
     """Wipe every shop and the clock, then load every fixture shop."""
     with db.write() as conn:
-        for table in (*SHOP_TABLES, *PSP_TABLES, "shops", "clock"):
+        for table in (*SHOP_TABLES, *PSP_TABLES, "shops", "clock", "faults"):
             conn.execute(f"DELETE FROM {table}")
         for template in fixtures.shops:
             insert_shop(conn, fixtures, template, template["handle"], None, now)
