@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 
-from sandbox import __version__
+from flask import Response, request
+
+from sandbox import __version__, snapshot
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
 from sandbox.faults import KINDS as FAULT_KINDS
@@ -342,6 +344,41 @@ def clear_faults():
 def clear_fault(fault_id):
     """Clear one fault"""
     return {"cleared": services().faults.clear(fault_id)}
+
+
+@control.route("/snapshots", methods=["GET"])
+@control.arguments(s.SnapshotQuery, location="query")
+@control.response(200, content_type="application/yaml", description="The snapshot (YAML)")
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def export_snapshot(query):
+    """Export the whole state, or one shop, as YAML in the fixture format"""
+    svc = services()
+    text = snapshot.export(svc.db, svc.fixtures, query.get("shop"))
+    return Response(text, mimetype="application/yaml")
+
+
+@control.route("/snapshots", methods=["POST"])
+@control.arguments(s.ImportQuery, location="query")
+@control.doc(
+    requestBody={
+        "required": True,
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
+        "description": "A snapshot from GET /_sandbox/snapshots (or any fixture file)",
+    }
+)
+@control.response(200, s.ImportResult)
+@control.alt_response(409, schema=ErrorSchema, description="Other machines or fee rules")
+def import_snapshot(query):
+    """Import a snapshot: its shops replace those of the same handle, or everything"""
+    svc = services()
+    return snapshot.import_snapshot(
+        svc.db,
+        svc.fixtures,
+        svc.settings.fixtures,
+        request.get_data(as_text=True),
+        query["mode"],
+        svc.clock.now(),
+    )
 
 
 BLUEPRINTS = (control,)

@@ -478,3 +478,20 @@ class FaultList(ma.Schema):
 
 class Cleared(ma.Schema):
     cleared = fields.Integer()
+
+
+class SnapshotQuery(ma.Schema):
+    shop = fields.String(metadata={"description": "One shop's handle; default everything"})
+
+
+class ImportQuery(ma.Schema):
+    mode = fields.String(
+        load_default="merge",
+        validate=validate.OneOf(["merge", "replace"]),
+        metadata={"description": "merge: replace the snapshot's shops; replace: everything"},
+    )
+
+
+class ImportResult(ma.Schema):
+    imported = fields.List(fields.String())
+    mode = fields.String()

@@ -22,7 +22,7 @@ from sandbox.core import crypto, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
 
-SECTIONS = ("machines", "fee_rules", "shops", "magic")
+SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
@@ -166,6 +166,26 @@ class TokenSpec(Strict):
     token = fields.String(required=True, validate=validate.Length(min=8, max=200))
     app = fields.String(load_default=None)
     scopes = fields.List(fields.String(), required=True)
+    expires_at = When(load_default=None)
+    revoked_at = When(load_default=None)
+    user_id = fields.Integer(load_default=None)
+
+
+class ResultSpec(Strict):
+    """The result an app reported (first result final): snapshots keep it."""
+
+    result = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    channel_id = fields.String(load_default=None, allow_none=True)
+    received_at = When(load_default=("relative", parse_duration(0), 1))
+
+
+class WebhookSpec(Strict):
+    app = fields.String(required=True)
+    address = fields.String(required=True)
+    topic = fields.String(required=True)
+    failures = fields.Integer(load_default=0)
+    disabled_at = When(load_default=None)
 
 
 class MethodSpec(Strict):
@@ -184,6 +204,7 @@ class CaptureSpec(Strict):
     state = fields.String(required=True)
     channel_capture_id = fields.String(load_default=None)
     created_at = When(load_default=("relative", parse_duration(0), 1))
+    result = fields.Nested(ResultSpec, load_default=None)
 
 
 class VoidSpec(Strict):
@@ -191,6 +212,7 @@ class VoidSpec(Strict):
     state = fields.String(required=True)
     channel_void_id = fields.String(load_default=None)
     created_at = When(load_default=("relative", parse_duration(0), 1))
+    result = fields.Nested(ResultSpec, load_default=None)
 
 
 class RefundSpec(Strict):
@@ -199,6 +221,7 @@ class RefundSpec(Strict):
     state = fields.String(required=True)
     channel_refund_id = fields.String(load_default=None)
     created_at = When(load_default=("relative", parse_duration(0), 1))
+    result = fields.Nested(ResultSpec, load_default=None)
 
 
 class PaymentSpec(Strict):
@@ -222,6 +245,10 @@ class PaymentSpec(Strict):
     captures = fields.List(fields.Nested(CaptureSpec), load_default=list)
     voids = fields.List(fields.Nested(VoidSpec), load_default=list)
     refunds = fields.List(fields.Nested(RefundSpec), load_default=list)
+    kind = fields.String(load_default="card", validate=validate.OneOf(["card", "offsite"]))
+    card_last4 = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
+    app_answer = fields.Dict(load_default=None)
+    result = fields.Nested(ResultSpec, load_default=None)
 
 
 class OrderSpec(Strict):
@@ -249,6 +276,7 @@ class ShopSpec(Strict):
     apps = fields.List(fields.Nested(AppSpec), load_default=list)
     tokens = fields.List(fields.Nested(TokenSpec), load_default=list)
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)
+    webhooks = fields.List(fields.Nested(WebhookSpec), load_default=list)
 
     @validates_schema
     def _offset(self, data, **kwargs):
@@ -280,11 +308,20 @@ class MagicSpec(Strict):
     callback_failures = fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
 
 
+class PspSpec(Strict):
+    """The fake payment app's own records, as snapshots export them (rows of its tables)."""
+
+    installations = fields.List(fields.Dict(), load_default=list)
+    payments = fields.List(fields.Dict(), load_default=list)
+    operations = fields.List(fields.Dict(), load_default=list)
+
+
 class DocumentSpec(Strict):
     machines = fields.Dict(keys=fields.String(), values=fields.Nested(MachineSpec))
     fee_rules = fields.Dict(keys=fields.String(), values=fields.Nested(FeeRuleSpec))
     shops = fields.List(fields.Nested(ShopSpec))
     magic = fields.List(fields.Nested(MagicSpec))
+    psp = fields.Nested(PspSpec)
 
 
 # ---- the loaded result -------------------------------------------------------------------
@@ -297,6 +334,7 @@ class Fixtures:
     shops: list[dict[str, Any]]
     magic: list[magic.Magic] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
+    psp: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def shop(self, handle: str) -> dict[str, Any] | None:
         return next((s for s in self.shops if s["handle"] == handle), None)
@@ -415,7 +453,7 @@ def _build(sections: Mapping[str, tuple[Path, Any]]) -> Fixtures:
             [f"{file}: {_join(p)} (line {_line_of(file, p)}): {m}" for p, m in problems]
         )
     sources = {key: file for key, (file, _) in sections.items()}
-    return Fixtures(machines, fee_rules, loaded["shops"], catalogue, sources)
+    return Fixtures(machines, fee_rules, loaded["shops"], catalogue, sources, loaded.get("psp", {}))
 
 
 def _magic(entries: list[dict[str, Any]]) -> tuple[list[magic.Magic], list[tuple[list, str]]]:
@@ -471,6 +509,9 @@ def _cross_check(shops, machines, fee_rules) -> Iterable[tuple[list, str]]:
             tokens.add(token["token"])
             if token["app"] is not None and token["app"] not in app_names:
                 yield [*at, "tokens", ti, "app"], f"unknown app '{token['app']}'"
+        for wi, hook in enumerate(shop["webhooks"]):
+            if hook["app"] not in app_names:
+                yield [*at, "webhooks", wi, "app"], f"unknown app '{hook['app']}'"
         yield from _check_orders(at, shop, app_names, machines)
 
 

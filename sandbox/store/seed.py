@@ -50,6 +50,7 @@ def seed_all(db: Database, fixtures: Fixtures, now: datetime) -> None:
             conn.execute(f"DELETE FROM {table}")
         for template in fixtures.shops:
             insert_shop(conn, fixtures, template, template["handle"], None, now)
+        load_psp_rows(conn, fixtures.psp)
         db.set_meta(conn, "seeded_at", to_storage(now))
 
 
@@ -129,14 +130,32 @@ def load_shop_data(
     _install_builtin_psp(conn, shop_id, template, credentials, stamp)
     for token in template["tokens"]:
         conn.execute(
-            "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at, expires_at, "
+            "revoked_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 credentials["tokens"][token["token"]],
                 shop_id,
                 app_ids.get(token["app"]) if token["app"] else None,
                 " ".join(token["scopes"]),
                 stamp,
+                _when(token["expires_at"], now),
+                _when(token["revoked_at"], now),
+                token["user_id"],
+            ),
+        )
+    for hook in template["webhooks"]:
+        conn.execute(
+            "INSERT INTO webhooks (shop_id, app_id, address, topic, created_at, updated_at, "
+            "failures, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                shop_id,
+                app_ids[hook["app"]],
+                hook["address"],
+                hook["topic"],
+                stamp,
+                stamp,
+                hook["failures"],
+                _when(hook["disabled_at"], now),
             ),
         )
     given = [p["id"] for o in template["orders"] for p in o["payments"] if p["id"] is not None]
@@ -233,8 +252,9 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
     conn.execute(
         "INSERT INTO payments (shop_id, payment_id, legacy_id, order_id, app_id, amount, currency, "
         "manual_capture, test, state, state_entered_at, channel_payment_id, captured_amount, "
-        "refunded_amount, method, bank_code, pay_by_other, created_at, updated_at, paid_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "refunded_amount, method, bank_code, pay_by_other, created_at, updated_at, paid_at, "
+        "kind, card_last4, app_answer) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             shop_id,
             p["payment_id"],
@@ -256,8 +276,12 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
             to_storage(created),
             to_storage(max(created, entered)),
             to_storage(paid_at) if paid_at else None,
+            p["kind"],
+            p["card_last4"],
+            json.dumps(p["app_answer"]) if p["app_answer"] is not None else None,
         ),
     )
+    _result(conn, shop_id, "payment", p["payment_id"], p["result"], now)
     _history(conn, shop_id, "payment", p["payment_id"], p["payment_id"], p["state"], entered)
     for kind, key in (("capture", "captures"), ("void", "voids"), ("refund", "refunds")):
         for op in p[key]:
@@ -285,6 +309,53 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
             _history(
                 conn, shop_id, kind, op[f"{kind}_id"], p["payment_id"], op["state"], op_created
             )
+            _result(conn, shop_id, kind, op[f"{kind}_id"], op["result"], now)
+
+
+def _when(value, now) -> str | None:
+    return to_storage(resolve_when(value, now)) if value is not None else None
+
+
+def _result(conn, shop_id, kind, object_id, result, now) -> None:
+    if result is None:
+        return
+    conn.execute(
+        "INSERT INTO results (shop_id, kind, object_id, result, reason, channel_id, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            shop_id,
+            kind,
+            object_id,
+            int(result["result"]),
+            result["reason"],
+            result["channel_id"],
+            _when(result["received_at"], now),
+        ),
+    )
+
+
+def load_psp_rows(conn, psp: dict[str, list[dict[str, Any]]], domain: str | None = None) -> None:
+    """The fake app's own records from a snapshot (all of them, or one shop domain's)."""
+    for table, rows in (
+        ("psp_installations", psp.get("installations", [])),
+        ("psp_payments", psp.get("payments", [])),
+        ("psp_operations", psp.get("operations", [])),
+    ):
+        for row in rows:
+            if domain is not None and row.get("shop_domain") != domain:
+                continue
+            if table == "psp_installations":
+                row = {"shop_id": 0, **row}
+            columns = ", ".join(row)
+            conn.execute(
+                f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+    # Shop ids are this store's own: re-attach installations by domain.
+    conn.execute(
+        "UPDATE psp_installations SET shop_id = (SELECT id FROM shops WHERE shops.domain = "
+        "psp_installations.shop_domain) WHERE shop_domain IN (SELECT domain FROM shops)"
+    )
 
 
 def _history(conn, shop_id, kind, object_id, payment_id, state, at) -> None:

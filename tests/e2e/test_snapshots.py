@@ -1,0 +1,106 @@
+"""Snapshots: a state reached by hand becomes a fixture, and the round trip loses nothing."""
+
+import requests
+import yaml
+
+from sandbox.testing.live import LiveSandbox
+
+
+def build_state(driver):
+    paid = driver.checkout(card="4242424242424242", amount="30.00")
+    manual = driver.checkout(amount="80.00", manualCapture=True)
+    declined = driver.checkout(magic="insufficient_funds")
+    driver.drain()
+    driver.operation(manual, "capture", amount="50.00")
+    driver.drain()
+    driver.operation(manual, "refund", amount="20.00")
+    driver.drain()
+    requests.post(
+        f"{driver.url}/api/202412/app/webhooks",
+        timeout=10,
+        headers=driver.shop.headers("write_apps"),
+        json={"webhook": {"address": "http://127.0.0.1:9/hooks", "topic": "orders/paid"}},
+    )
+    return paid, manual, declined
+
+
+def test_export_import_export_is_identical_and_behaves_the_same(driver, tmp_path):
+    paid, manual, declined = build_state(driver)
+    exported = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle})
+    assert exported.status_code == 200 and exported.headers["Content-Type"].startswith(
+        "application/yaml"
+    )
+    document = yaml.safe_load(exported.text)
+    [shop] = document["shops"]
+    assert shop["handle"] == driver.shop.handle
+    assert len(document["psp"]["payments"]) == 3
+    assert "4242424242424242" not in exported.text
+
+    with LiveSandbox(data_dir=tmp_path / "other", workers=1) as other:
+        imported = other.control(
+            "POST",
+            "/snapshots",
+            data=exported.text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert imported.json() == {"imported": [driver.shop.handle], "mode": "merge"}
+        again = other.control("GET", "/snapshots", params={"shop": driver.shop.handle})
+        assert again.text == exported.text
+        read = driver.shop.headers("read_payments_transaction")
+        for payment_id in (paid, manual, declined):
+            there = requests.get(
+                f"{other.url}/api/202412/payment/{payment_id}", headers=read, timeout=10
+            ).json()
+            here = driver.status(payment_id)
+            assert there == {"payment": here}
+        # the first result stays final after the trip
+        late = requests.put(
+            f"{other.url}/api/202412/app/payment/{declined}",
+            timeout=10,
+            headers=driver.shop.headers("write_payment"),
+            json={"pay": {"result": True, "paymentId": declined, "channelPaymentId": "x"}},
+        )
+        assert late.status_code == 409
+        # the fake app's own records came along: a further refund works on the imported side
+        other.control("POST", "/clock", json={"frozen": True})
+        refund = other.control(
+            "POST",
+            f"/payments/{manual}/refunds",
+            json={"shop": driver.shop.handle, "amount": "30.00"},
+        )
+        assert refund.status_code == 201
+        other.control("POST", "/outbox/drain")
+        detail = other.control("GET", f"/payments/{manual}", params={"shop": driver.shop.handle})
+        assert detail.json()["state"] == "refunded"
+        hooks = requests.get(
+            f"{other.url}/api/202412/app/webhooks/count",
+            timeout=10,
+            headers=driver.shop.headers("write_apps"),
+        )
+        assert hooks.json() == {"count": 1}
+
+
+def test_a_snapshot_is_a_fixture_file(driver, tmp_path):
+    build_state(driver)
+    text = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle}).text
+    (tmp_path / "snapshot.yaml").write_text(text)
+    with LiveSandbox(
+        data_dir=tmp_path / "data", workers=1, fixtures=tmp_path / "snapshot.yaml"
+    ) as other:
+        again = other.control("GET", "/snapshots", params={"shop": driver.shop.handle})
+        assert again.text == text
+
+
+def test_replace_mode_and_bad_snapshots(driver, tmp_path):
+    text = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle}).text
+    with LiveSandbox(data_dir=tmp_path, workers=1) as other:
+        result = other.control("POST", "/snapshots", params={"mode": "replace"}, data=text.encode())
+        assert result.status_code == 200
+        handles = [s["handle"] for s in other.control("GET", "/shops").json()["shops"]]
+        assert handles == [driver.shop.handle]  # the demo shop went with "replace"
+        broken = other.control(
+            "POST", "/snapshots", data=b"shops:\n  - handle: x\n    colour: red\n"
+        )
+        assert broken.status_code == 400 and "colour" in broken.json()["error"]
+        assert other.control("POST", "/snapshots", data=b"{").status_code == 400
+        assert other.control("GET", "/snapshots", params={"shop": "ghost"}).status_code == 404
