@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from sandbox import __version__
+from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.core.fixtures import FixtureError, load_fixtures
 from sandbox.settings import Settings, default_fixtures_dir
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkout.add_argument("--app", help="payment app name (default the shop's first)")
     client_options(checkout)
     checkout.set_defaults(handler=cmd_checkout)
+    add_control_commands(commands)
     for verb, text in (
         ("capture", "capture an authorized payment"),
         ("void", "void an authorized payment"),

@@ -37,6 +37,16 @@ class SandboxClient:
             raise ClientError(f"{response.status_code}: {body.get('error', body)}")
         return body
 
+    def raw(self, method: str, path: str, **kwargs: Any) -> str:
+        """A call whose answer is text (snapshots are YAML)."""
+        try:
+            response = self.http.request(method, self.url + path, timeout=30, **kwargs)
+        except requests.ConnectionError:
+            raise ClientError(f"cannot reach the sandbox at {self.url}: is it running?") from None
+        if response.status_code >= 400:
+            raise ClientError(f"{response.status_code}: {response.text[:300]}")
+        return response.text
+
     def checkout(self, **fields: Any) -> dict:
         body = {k: v for k, v in fields.items() if v is not None}
         return self.call("POST", "/_sandbox/checkouts", json={"shop": self.shop, **body})

@@ -114,3 +114,42 @@ def test_capture_void_refund_verbs(live):
 def test_client_verbs_explain_an_unreachable_sandbox():
     result = run("checkout", "--url", "http://127.0.0.1:9")
     assert result.returncode == 1 and "cannot reach the sandbox" in result.stderr
+
+
+def test_control_verbs(tmp_path):
+    import json as jsonlib
+
+    from sandbox.testing.live import LiveSandbox
+
+    with LiveSandbox(data_dir=tmp_path / "data", workers=1) as sandbox:
+        url = ("--url", sandbox.url)
+        frozen = run("clock", "--freeze", "--set", "2030-01-01T00:00:00Z", *url)
+        assert frozen.stdout.strip() == "2030-01-01T00:00:00.000000+00:00 (frozen)"
+        advanced = jsonlib.loads(run("clock", "--advance", "1h", "--json", *url).stdout)
+        assert advanced["now"].startswith("2030-01-01T01:00:00")
+
+        armed = run("faults", "arm", "--target", "app.payment", "--kind", "status", *url)
+        assert armed.returncode == 0 and "armed fault #1" in armed.stdout
+        assert "#1 status on app.payment: fired 0" in run("faults", *url).stdout
+        run("checkout", "--wait", "2", *url)
+        assert "fired 1" in run("faults", "list", *url).stdout
+        assert run("faults", "clear", *url).stdout.strip() == "cleared 1"
+
+        listing = run("journal", "--direction", "outbound", "--limit", "5", *url)
+        assert "-> POST" in listing.stdout and "[status (fault 1)]" in listing.stdout
+        count = run("journal", "--count", "--kind", "app.payment", *url)
+        assert count.stdout.strip() == "1"
+
+        exported = run("snapshot", "export", str(tmp_path / "snap.yaml"), "--shop", "demo", *url)
+        assert exported.returncode == 0 and (tmp_path / "snap.yaml").read_text().startswith("#")
+        assert (
+            "imported demo (merge)"
+            in run("snapshot", "import", str(tmp_path / "snap.yaml"), *url).stdout
+        )
+
+        assert run("deliveries", *url).stdout.strip() == "(no deliveries)"
+        assert run("deliveries", "redeliver", "999", *url).returncode == 1
+        launch = run("launch-url", *url).stdout.strip()
+        assert "/psp/launch?shop=demo.genmystore.com" in launch and "hmac=" in launch
+        assert "reset all: demo" in run("reset", *url).stdout
+        assert "(running)" in run("clock", *url).stdout

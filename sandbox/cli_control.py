@@ -1,0 +1,260 @@
+"""CLI verbs for the control API of a running sandbox: journal, faults, clock, reset,
+snapshot, deliveries, launch-url. Each prints a readable summary, or JSON with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sandbox.client import DEFAULT_URL, ClientError, SandboxClient
+
+
+def add_commands(commands) -> None:
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
+        )
+        command.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    journal = commands.add_parser("journal", help="list recorded HTTP exchanges, newest first")
+    journal.add_argument("--shop")
+    journal.add_argument("--payment", help="a payment id")
+    journal.add_argument("--direction", choices=["inbound", "outbound"])
+    journal.add_argument("--kind", help="e.g. app.capture or 'POST /psp/captures'")
+    journal.add_argument("--path", help="path prefix, or a pattern with *")
+    journal.add_argument("--limit", type=int, default=20)
+    journal.add_argument("--count", action="store_true", help="only count the matches")
+    common(journal)
+    journal.set_defaults(handler=cmd_journal)
+
+    faults = commands.add_parser("faults", help="list, arm or clear faults")
+    faults.add_argument("action", choices=["list", "arm", "clear"], nargs="?", default="list")
+    faults.add_argument(
+        "--target", help="app.payment, app.capture, ..., callbacks, webhook, platform"
+    )
+    faults.add_argument("--kind", help="status, latency, drop, commit_lost, duplicate, reorder")
+    faults.add_argument("--shop")
+    faults.add_argument("--payment")
+    faults.add_argument("--path")
+    faults.add_argument("--count", type=int)
+    faults.add_argument("--probability", type=float)
+    faults.add_argument("--seed", type=int)
+    faults.add_argument("--status", type=int)
+    faults.add_argument("--latency-ms", type=int)
+    faults.add_argument("--delay-seconds", type=float)
+    faults.add_argument("--id", type=int, help="with clear: only this fault")
+    common(faults)
+    faults.set_defaults(handler=cmd_faults)
+
+    clock = commands.add_parser("clock", help="show, freeze, set, unfreeze or advance the clock")
+    clock.add_argument("--freeze", action="store_true")
+    clock.add_argument("--unfreeze", action="store_true")
+    clock.add_argument("--set", dest="now", help="ISO-8601 instant with an offset")
+    clock.add_argument("--advance", help="seconds, or 90s, 15m, 48h, 2d")
+    common(clock)
+    clock.set_defaults(handler=cmd_clock)
+
+    reset = commands.add_parser("reset", help="restore the fixtures (everything, or one shop)")
+    reset.add_argument("--shop")
+    common(reset)
+    reset.set_defaults(handler=cmd_reset)
+
+    snapshot = commands.add_parser("snapshot", help="export or import the state as YAML")
+    snapshot.add_argument("action", choices=["export", "import"])
+    snapshot.add_argument(
+        "file", nargs="?", help="import: the file; export: where (default stdout)"
+    )
+    snapshot.add_argument("--shop", help="export one shop")
+    snapshot.add_argument("--mode", choices=["merge", "replace"], default="merge")
+    common(snapshot)
+    snapshot.set_defaults(handler=cmd_snapshot)
+
+    deliveries = commands.add_parser("deliveries", help="list webhook deliveries, or redeliver one")
+    deliveries.add_argument("action", choices=["list", "redeliver"], nargs="?", default="list")
+    deliveries.add_argument("id", nargs="?", type=int)
+    deliveries.add_argument("--shop")
+    deliveries.add_argument("--topic")
+    common(deliveries)
+    deliveries.set_defaults(handler=cmd_deliveries)
+
+    launch = commands.add_parser("launch-url", help="the signed URL the platform opens an app with")
+    launch.add_argument("--app", default="sandbox-psp")
+    launch.add_argument("--shop", default="demo")
+    launch.add_argument("--path", default="/")
+    common(launch)
+    launch.set_defaults(handler=cmd_launch)
+
+
+def _run(args, call, render) -> int:
+    try:
+        result = call(SandboxClient(args.url))
+    except (ClientError, OSError) as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if args.json else render(result))
+    return 0
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def cmd_journal(args) -> int:
+    query = _query(
+        shop=args.shop,
+        paymentId=args.payment,
+        direction=args.direction,
+        kind=args.kind,
+        path=args.path,
+    )
+    if args.count:
+        return _run(
+            args,
+            lambda c: c.call("GET", "/_sandbox/journal/count", params=query),
+            lambda r: str(r["count"]),
+        )
+
+    def render(result):
+        lines = []
+        for e in result["entries"]:
+            arrow = "<-" if e["direction"] == "inbound" else "->"
+            status = e["status"] if e["status"] is not None else e["error"]
+            fault = f"  [{e['fault']}]" if e["fault"] else ""
+            lines.append(
+                f"{e['at'][:23]} {arrow} {e['method']} {e['url']} {status} "
+                f"{e['durationMs']:.0f}ms{fault}"
+            )
+        return "\n".join(lines) or "(no exchanges)"
+
+    params = {**query, "limit": args.limit}
+    return _run(args, lambda c: c.call("GET", "/_sandbox/journal", params=params), render)
+
+
+def cmd_faults(args) -> int:
+    if args.action == "list":
+
+        def render(result):
+            lines = []
+            for f in result["faults"]:
+                where = f" {f['path']}" if f["path"] else ""
+                left = f["remaining"] if f["remaining"] is not None else f"p={f['probability']}"
+                lines.append(
+                    f"#{f['id']} {f['kind']} on {f['target']}{where}: "
+                    f"fired {f['fired']}, remaining {left}"
+                )
+            return "\n".join(lines) or "(no faults)"
+
+        return _run(args, lambda c: c.call("GET", "/_sandbox/faults"), render)
+    if args.action == "clear":
+        path = f"/_sandbox/faults/{args.id}" if args.id else "/_sandbox/faults"
+        return _run(args, lambda c: c.call("DELETE", path), lambda r: f"cleared {r['cleared']}")
+    if not args.target or not args.kind:
+        print("genstore-sandbox: faults arm needs --target and --kind", file=sys.stderr)
+        return 2
+    body = _query(
+        target=args.target,
+        kind=args.kind,
+        shop=args.shop,
+        paymentId=args.payment,
+        path=args.path,
+        count=args.count,
+        probability=args.probability,
+        seed=args.seed,
+        status=args.status,
+        latencyMs=args.latency_ms,
+        delaySeconds=args.delay_seconds,
+    )
+    return _run(
+        args,
+        lambda c: c.call("POST", "/_sandbox/faults", json=body),
+        lambda f: f"armed fault #{f['id']}: {f['kind']} on {f['target']}",
+    )
+
+
+def cmd_clock(args) -> int:
+    body = _query(
+        now=args.now,
+        advance=args.advance,
+        frozen=True if args.freeze else False if args.unfreeze else None,
+    )
+    method = "POST" if body else "GET"
+    return _run(
+        args,
+        lambda c: c.call(method, "/_sandbox/clock", json=body or None),
+        lambda r: f"{r['now']} ({'frozen' if r['frozen'] else 'running'})",
+    )
+
+
+def cmd_reset(args) -> int:
+    return _run(
+        args,
+        lambda c: c.call("POST", "/_sandbox/reset", json=_query(shop=args.shop)),
+        lambda r: f"reset {r['reset']}: {', '.join(r['shops'])}",
+    )
+
+
+def cmd_snapshot(args) -> int:
+    if args.action == "export":
+
+        def export(client):
+            response = client.raw("GET", "/_sandbox/snapshots", params=_query(shop=args.shop))
+            if args.file:
+                Path(args.file).write_text(response, encoding="utf-8")
+                return {"written": args.file}
+            return {"snapshot": response}
+
+        return _run(
+            args,
+            export,
+            lambda r: f"wrote {r['written']}" if "written" in r else r["snapshot"].rstrip("\n"),
+        )
+    if not args.file:
+        print("genstore-sandbox: snapshot import needs a FILE", file=sys.stderr)
+        return 2
+
+    def load(client):
+        text = Path(args.file).read_text(encoding="utf-8")
+        return client.call(
+            "POST",
+            "/_sandbox/snapshots",
+            params={"mode": args.mode},
+            data=text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+
+    return _run(args, load, lambda r: f"imported {', '.join(r['imported'])} ({r['mode']})")
+
+
+def cmd_deliveries(args) -> int:
+    if args.action == "redeliver":
+        if args.id is None:
+            print("genstore-sandbox: deliveries redeliver needs an ID", file=sys.stderr)
+            return 2
+        return _run(
+            args,
+            lambda c: c.call("POST", f"/_sandbox/deliveries/{args.id}/redeliver"),
+            lambda d: f"delivery #{d['id']} scheduled",
+        )
+
+    def render(result):
+        lines = [
+            f"#{d['id']} {d['topic']} -> {d['address']}: {d['state']} after "
+            f"{d['attempts']} attempt(s), last {d['lastStatus'] or d['lastError']}"
+            for d in result["deliveries"]
+        ]
+        return "\n".join(lines) or "(no deliveries)"
+
+    query = _query(shop=args.shop, topic=args.topic)
+    return _run(args, lambda c: c.call("GET", "/_sandbox/deliveries", params=query), render)
+
+
+def cmd_launch(args) -> int:
+    query = {"shop": args.shop, "path": args.path}
+    return _run(
+        args,
+        lambda c: c.call("GET", f"/_sandbox/apps/{args.app}/launch", params=query),
+        lambda r: r["url"],
+    )
