@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
     serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
     serve.add_argument("--journal", choices=["on", "off"], help="journal inbound requests (on)")
+    serve.add_argument("--seed", type=int, help="repeatable ids and probabilistic faults")
     serve.add_argument(
         "--rate-limit", choices=["on", "off"], help="apply the shops' rate limits (on)"
     )
@@ -114,6 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             threads=args.threads,
             journal=args.journal,
             rate_limit=args.rate_limit,
+            seed=args.seed,
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
