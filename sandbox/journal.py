@@ -285,14 +285,18 @@ def _epoch(conn) -> int:
     return int(row[0]) if row else 0
 
 
+def json_or_text(text: str | None) -> Any:
+    """A stored body as JSON when it is JSON, else as the text it is."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _entry(row) -> dict[str, Any]:
-    def loads(text):
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+    loads = json_or_text
 
     return {
         "id": row["id"], "seq": row["seq"], "at": row["at"], "direction": row["direction"],

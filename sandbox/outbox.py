@@ -234,29 +234,7 @@ class Outbox:
         else:
             state, due = ("failed" if retryable else "rejected"), None
         with self.db.write() as conn:
-            self.journal.record(
-                Exchange(
-                    direction="outbound",
-                    started_ns=started_ns,
-                    kind=message.kind,
-                    method=message.method,
-                    url=url,
-                    path=urlsplit(url).path,
-                    request_headers=message.headers,
-                    request_body=message.body,
-                    status=outcome.status,
-                    response_headers=outcome.headers if outcome.status is not None else None,
-                    response_body=outcome.body,
-                    duration_ms=outcome.duration_ms,
-                    shop_id=message.shop_id,
-                    payment_id=message.payment_id,
-                    error=outcome.error,
-                    message_id=message.id,
-                    attempt=message.attempts,
-                    fault=fault.label() if fault else None,
-                ),
-                conn,
-            )
+            self._journal(conn, message, url, started_ns, outcome, fault.label() if fault else None)
             if fault is not None and fault.kind == "duplicate" and outcome.delivered:
                 self._copy(conn, message)
             conn.execute(
@@ -282,34 +260,41 @@ class Outbox:
         """``reorder``: not sent now; due again later, so later messages overtake it."""
         due = at + timedelta(seconds=fault.delay_seconds)
         with self.db.write() as conn:
-            self.journal.record(
-                Exchange(
-                    direction="outbound",
-                    started_ns=started_ns,
-                    kind=message.kind,
-                    method=message.method,
-                    url=url,
-                    path=urlsplit(url).path,
-                    request_headers=message.headers,
-                    request_body=message.body,
-                    status=None,
-                    response_headers=None,
-                    response_body=None,
-                    duration_ms=0.0,
-                    shop_id=message.shop_id,
-                    payment_id=message.payment_id,
-                    error=f"held back {fault.delay_seconds:g}s",
-                    message_id=message.id,
-                    attempt=message.attempts,
-                    fault=fault.label(),
-                ),
-                conn,
-            )
+            held = Outcome(None, None, {}, f"held back {fault.delay_seconds:g}s", 0.0)
+            self._journal(conn, message, url, started_ns, held, fault.label())
             conn.execute(
                 "UPDATE outbox SET state = 'pending', due_at = ?, attempts = attempts - 1, "
                 "claimed_until = NULL WHERE id = ?",
                 (to_storage(due), message.id),
             )
+
+    def _journal(
+        self, conn, message: Message, url: str, started_ns: int, outcome: Outcome, fault: str | None
+    ) -> None:
+        """One attempt, as the journal keeps it."""
+        self.journal.record(
+            Exchange(
+                direction="outbound",
+                started_ns=started_ns,
+                kind=message.kind,
+                method=message.method,
+                url=url,
+                path=urlsplit(url).path,
+                request_headers=message.headers,
+                request_body=message.body,
+                status=outcome.status,
+                response_headers=outcome.headers if outcome.status is not None else None,
+                response_body=outcome.body,
+                duration_ms=outcome.duration_ms,
+                shop_id=message.shop_id,
+                payment_id=message.payment_id,
+                error=outcome.error,
+                message_id=message.id,
+                attempt=message.attempts,
+                fault=fault,
+            ),
+            conn,
+        )
 
     def _copy(self, conn, message: Message) -> None:
         """``duplicate``: the same message once more, due now."""

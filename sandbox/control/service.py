@@ -12,6 +12,7 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration, parse_instant
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
+from sandbox.journal import json_or_text
 from sandbox.outbox import Outbox
 from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.records import Shop, find_shop, load_operation, load_payment
@@ -403,18 +404,9 @@ def _attempt_entry(row) -> dict[str, Any]:
         "status": row["status"],
         "durationMs": row["duration_ms"],
         "error": row["error"],
-        "requestBody": _json_or_text(row["request_body"]),
-        "responseBody": _json_or_text(row["response_body"]),
+        "requestBody": json_or_text(row["request_body"]),
+        "responseBody": json_or_text(row["response_body"]),
     }
-
-
-def _json_or_text(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _shop_by_id(db: Database, shop_id: int) -> Shop:

@@ -15,6 +15,7 @@ from sandbox.platform.auth import Principal
 from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.records import Payment, load_operation, load_payment
 from sandbox.store.db import Database
+from sandbox.store.results import insert_result
 
 # The payment event each callback fires, by result.
 PAYMENT_EVENTS = {"payment": ("succeed", "fail"), "pre_authorize": ("authorize", "fail")}
@@ -117,16 +118,13 @@ class Callbacks:
 
 
 def _store_result(conn, shop_id, kind, object_id, result: Result, now: datetime) -> None:
-    conn.execute(
-        "INSERT INTO results (shop_id, kind, object_id, result, reason, channel_id, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            shop_id,
-            kind,
-            object_id,
-            int(result.result),
-            result.reason,
-            result.channel_id,
-            to_storage(now),
-        ),
+    insert_result(
+        conn,
+        shop_id,
+        kind,
+        object_id,
+        result.result,
+        result.reason,
+        result.channel_id,
+        to_storage(now),
     )

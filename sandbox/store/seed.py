@@ -15,6 +15,7 @@ from sandbox.core.timefmt import to_storage
 from sandbox.outbox import SANDBOX_URL
 from sandbox.settings import default_fixtures_dir
 from sandbox.store.db import Database
+from sandbox.store.results import insert_result
 from sandbox.store.schema import PSP_TABLES, SHOP_TABLES
 
 
@@ -317,21 +318,17 @@ def _when(value, now) -> str | None:
 
 
 def _result(conn, shop_id, kind, object_id, result, now) -> None:
-    if result is None:
-        return
-    conn.execute(
-        "INSERT INTO results (shop_id, kind, object_id, result, reason, channel_id, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
+    if result is not None:
+        insert_result(
+            conn,
             shop_id,
             kind,
             object_id,
-            int(result["result"]),
+            result["result"],
             result["reason"],
             result["channel_id"],
             _when(result["received_at"], now),
-        ),
-    )
+        )
 
 
 def load_psp_rows(conn, psp: dict[str, list[dict[str, Any]]], domain: str | None = None) -> None:
