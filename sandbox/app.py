@@ -29,7 +29,7 @@ from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
 from sandbox.store.seed import seed_all
-from sandbox.web import Api, Services, install_error_handlers, install_faults, install_journal
+from sandbox.web import Api, Services, install_error_handlers, install_request_hooks
 
 # Which blueprints make up each OpenAPI document.
 SURFACES = {
@@ -157,8 +157,7 @@ def create_app(
     app.register_blueprint(psp_pages)
     app.register_blueprint(shop_pages)
     install_error_handlers(app)
-    install_faults(app)  # before the journal: the journal records what a fault let through
-    install_journal(app)
+    install_request_hooks(app)
     register_docs(app)
     if background:
         outbox.start()

@@ -125,11 +125,14 @@ class Faults:
                 raise NotFound(f"Fault {fault_id} not found")
             return 1
 
+    def armed(self) -> tuple[Fault, ...]:
+        return self.db.memo(("faults",), self._armed)
+
     def pick(
         self, target: str, shop_id: int | None, payment_id: str | None, path: str | None = None
     ) -> Fault | None:
         """The armed fault that fires for this request, if any (consumed atomically)."""
-        armed = self.db.memo(("faults",), self._armed)
+        armed = self.armed()
         candidates = [f for f in armed if _matches(f, target, shop_id, payment_id, path)]
         if not candidates:
             return None

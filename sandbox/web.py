@@ -174,33 +174,27 @@ def secured(blp: Blueprint, *scopes: str):
 PLATFORM_PREFIXES = ("/api/", "/orders/", "/oauth2/")
 
 
-def install_faults(app: Flask) -> None:
+def inject_fault(svc: Services) -> Response | None:
     """Faults armed on the ``platform`` target act on inbound platform requests."""
-
-    @app.before_request
-    def _inject():
-        if not request.path.startswith(PLATFORM_PREFIXES):
-            return None
-        svc = services()
-        fault = svc.faults.pick(
-            "platform", _token_shop(svc), (request.view_args or {}).get("payment_id"), request.path
-        )
-        if fault is None:
-            return None
-        g.fault = fault.label()
-        if fault.kind == "status":
-            return Response(fault.body, status=fault.status, mimetype=JSON)
-        if fault.kind == "drop":
-            return dropped_response()
-        if fault.kind == "latency":
-            time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
-        elif fault.kind == "commit_lost":
-            g.lose_answer = True
+    if not request.path.startswith(PLATFORM_PREFIXES):
         return None
-
-    @app.after_request
-    def _lose_answer(response: Response) -> Response:
-        return dropped_response() if g.get("lose_answer") else response
+    if not any(f.target == "platform" for f in svc.faults.armed()):
+        return None
+    fault = svc.faults.pick(
+        "platform", _token_shop(svc), (request.view_args or {}).get("payment_id"), request.path
+    )
+    if fault is None:
+        return None
+    g.fault = fault.label()
+    if fault.kind == "status":
+        return Response(fault.body, status=fault.status, mimetype=JSON)
+    if fault.kind == "drop":
+        return dropped_response()
+    if fault.kind == "latency":
+        time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
+    elif fault.kind == "commit_lost":
+        g.lose_answer = True
+    return None
 
 
 def dropped_response() -> Response:
@@ -221,52 +215,60 @@ def _token_shop(svc: Services) -> int | None:
         return None
 
 
-def install_journal(app: Flask) -> None:
-    """Record every inbound exchange on the journaled surfaces, after its response is made.
+def install_request_hooks(app: Flask) -> None:
+    """One hook before and one after each request (each Flask hook costs the hot path), doing
+    in order: pin the store's data version, time the exchange, inject a platform fault; then
+    add the rate-limit header, journal the exchange, lose the answer if a fault says so."""
+    svc_of_app = services_of(app)
+    journaling = svc_of_app.settings.journal != "off"
+    db = svc_of_app.db
 
-    The request thread only gathers raw parts; masking and encoding happen when the journal
-    writes (in its own thread under ``serve``)."""
-
-    if services_of(app).settings.journal == "off":
-        return
-
-    def _started():
+    @app.before_request
+    def _before():
+        db.pin_version()
         g.journal_started = time.perf_counter()
         g.journal_started_ns = time.time_ns()
-
-    # First of all before-request hooks, so an injected delay counts in the duration.
-    app.before_request_funcs.setdefault(None, []).insert(0, _started)
+        return inject_fault(services())
 
     @app.after_request
-    def _record(response: Response) -> Response:
-        path = request.path
-        if not path.startswith(JOURNALED_PREFIXES):
-            return response
-        svc = services()
-        environ = request.environ
-        query = environ.get("QUERY_STRING")
-        has_body = bool(request.content_length)
-        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
-        svc.journal.record(
-            Exchange(
-                direction="inbound",
-                started_ns=g.journal_started_ns,
-                kind=f"{request.method} {rule}",
-                method=request.method,
-                url=f"{path}?{query}" if query else path,
-                path=path,
-                request_headers=request.headers.to_wsgi_list(),
-                request_body=_request_text() if has_body else None,
-                status=response.status_code,
-                response_headers=response.headers.to_wsgi_list(),
-                response_body=None if response.direct_passthrough else response.get_data(),
-                duration_ms=(time.perf_counter() - g.journal_started) * 1000,
-                shop_id=_journal_shop(svc),
-                payment_id=_journal_payment(svc, rule, has_body),
-                fault=g.get("fault"),
-            )
-        )
+    def _after(response: Response) -> Response:
+        header = g.get("rate_limit")
+        if header is not None:
+            response.headers[RATE_LIMIT_HEADER] = header
+        if journaling and request.path.startswith(JOURNALED_PREFIXES):
+            record_exchange(services(), response)
+        if g.get("lose_answer"):
+            response = dropped_response()
+        db.unpin_version()
         return response
+
+
+def record_exchange(svc: Services, response: Response) -> None:
+    """Journal an inbound exchange: the request thread only gathers raw parts; masking and
+    encoding happen when the journal writes (in its own thread under ``serve``)."""
+    path = request.path
+    query = request.environ.get("QUERY_STRING")
+    has_body = bool(request.content_length)
+    rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    svc.journal.record(
+        Exchange(
+            direction="inbound",
+            started_ns=g.journal_started_ns,
+            kind=f"{request.method} {rule}",
+            method=request.method,
+            url=f"{path}?{query}" if query else path,
+            path=path,
+            request_headers=request.headers.to_wsgi_list(),
+            request_body=_request_text() if has_body else None,
+            status=response.status_code,
+            response_headers=response.headers.to_wsgi_list(),
+            response_body=None if response.direct_passthrough else response.get_data(),
+            duration_ms=(time.perf_counter() - g.journal_started) * 1000,
+            shop_id=_journal_shop(svc),
+            payment_id=_journal_payment(svc, rule, has_body),
+            fault=g.get("fault"),
+        )
+    )
 
 
 def _request_text() -> str | bytes | None:
@@ -335,13 +337,6 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return exc.to_body(), exc.status, exc.headers
-
-    @app.after_request
-    def _rate_limit_header(response: Response) -> Response:
-        header = g.get("rate_limit")
-        if header is not None:
-            response.headers[RATE_LIMIT_HEADER] = header
-        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

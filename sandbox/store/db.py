@@ -39,7 +39,18 @@ class Database:
             local.own_commits = 0
             local.memo_version = None
             local.memo = {}
+            local.pinned_version = None
         return local.conn
+
+    def pin_version(self) -> None:
+        """Read other connections' commit count once, for the rest of this request: a request
+        sees the store as of its start (this thread's own commits still count)."""
+        conn = self.connection()
+        self._local.pinned_version = conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def unpin_version(self) -> None:
+        if hasattr(self._local, "pinned_version"):
+            self._local.pinned_version = None
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until anyone commits anything.
@@ -51,7 +62,10 @@ class Database:
         """
         conn = self.connection()
         local = self._local
-        version = (conn.execute("PRAGMA data_version").fetchone()[0], local.own_commits)
+        data_version = local.pinned_version
+        if data_version is None:
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        version = (data_version, local.own_commits)
         if version != local.memo_version:
             local.memo = {}
             local.memo_version = version
