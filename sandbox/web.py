@@ -13,7 +13,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, after_this_request, current_app, g, request
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
@@ -155,8 +155,16 @@ def secured(blp: Blueprint, *scopes: str):
         def wrapper(*args, **kwargs):
             svc = services()
             g.principal = svc.platform.principal(request.headers.get(TOKEN_HEADER), scopes)
-            g.rate_limit = svc.rate_limiter.take(g.principal)
-            return fn(*args, **kwargs)
+            header = svc.rate_limiter.take(g.principal)
+            if header is None:
+                return fn(*args, **kwargs)
+            try:
+                response = fn(*args, **kwargs)
+            except ApiError as exc:  # errors after auth carry the header too
+                exc.headers.setdefault(RATE_LIMIT_HEADER, header)
+                raise
+            response.headers[RATE_LIMIT_HEADER] = header
+            return response
 
         wrapper = blp.alt_response(403, schema=ErrorSchema, description="Scope missing")(wrapper)
         wrapper = blp.alt_response(
@@ -193,7 +201,7 @@ def inject_fault(svc: Services) -> Response | None:
     if fault.kind == "latency":
         time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
     elif fault.kind == "commit_lost":
-        g.lose_answer = True
+        after_this_request(lambda _response: dropped_response())
     return None
 
 
@@ -216,30 +224,36 @@ def _token_shop(svc: Services) -> int | None:
 
 
 def install_request_hooks(app: Flask) -> None:
-    """One hook before and one after each request (each Flask hook costs the hot path), doing
-    in order: pin the store's data version, time the exchange, inject a platform fault; then
-    add the rate-limit header, journal the exchange, lose the answer if a fault says so."""
+    """As few hooks as possible (each Flask hook costs the hot path): one before each request
+    (pin the store's data version, time the exchange, inject a platform fault) and, when the
+    journal is on, one after it. The rate-limit header is set by ``secured``; a fault that
+    loses the answer registers its own after-this-request."""
     svc_of_app = services_of(app)
-    journaling = svc_of_app.settings.journal != "off"
     db = svc_of_app.db
+
+    faults = svc_of_app.faults
+    if svc_of_app.settings.journal == "off":
+
+        @app.before_request
+        def _before_quiet():
+            db.pin_version()
+            if faults.armed():
+                return inject_fault(services())
+            return None
+
+        return
 
     @app.before_request
     def _before():
         db.pin_version()
         g.journal_started = time.perf_counter()
         g.journal_started_ns = time.time_ns()
-        return inject_fault(services())
+        return inject_fault(services()) if faults.armed() else None
 
     @app.after_request
     def _after(response: Response) -> Response:
-        header = g.get("rate_limit")
-        if header is not None:
-            response.headers[RATE_LIMIT_HEADER] = header
-        if journaling and request.path.startswith(JOURNALED_PREFIXES):
+        if request.path.startswith(JOURNALED_PREFIXES):
             record_exchange(services(), response)
-        if g.get("lose_answer"):
-            response = dropped_response()
-        db.unpin_version()
         return response
 
 
