@@ -121,6 +121,7 @@ class Journal:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._written = 0
+        self._acked = -1  # the flush epoch this worker last acknowledged
 
     def record(self, exchange: Exchange, conn=None) -> None:
         """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
@@ -242,8 +243,6 @@ class Journal:
                     beat = now
             except Exception:  # the journal must never take a worker down
                 log.exception("journal flush failed")
-
-    _acked = -1
 
     # ---- reading ----------------------------------------------------------------------------
 

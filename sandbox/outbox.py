@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from sandbox.core.clock import Clock
-from sandbox.core.timefmt import from_storage, to_storage
+from sandbox.core.timefmt import to_storage
 from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
 from sandbox.store.db import Database
@@ -405,11 +405,6 @@ class Outbox:
             if sent == 0:
                 self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
-
-
-def next_due(db: Database) -> datetime | None:
-    row = db.read().execute("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'").fetchone()
-    return from_storage(row[0]) if row and row[0] else None
 
 
 def _ms(started: float) -> float:

@@ -232,23 +232,18 @@ def install_request_hooks(app: Flask) -> None:
     db = svc_of_app.db
 
     faults = svc_of_app.faults
-    if svc_of_app.settings.journal == "off":
-
-        @app.before_request
-        def _before_quiet():
-            db.pin_version()
-            if faults.armed():
-                return inject_fault(services())
-            return None
-
-        return
+    journaling = svc_of_app.settings.journal != "off"
 
     @app.before_request
     def _before():
         db.pin_version()
-        g.journal_started = time.perf_counter()
-        g.journal_started_ns = time.time_ns()
+        if journaling:
+            g.journal_started = time.perf_counter()
+            g.journal_started_ns = time.time_ns()
         return inject_fault(services()) if faults.armed() else None
+
+    if not journaling:
+        return
 
     @app.after_request
     def _after(response: Response) -> Response:

@@ -110,15 +110,6 @@ class FeeRuleSpec(Strict):
     fixed = fields.Decimal(load_default=Decimal(0), validate=validate.Range(min=0))
 
 
-APP_CALLS = (
-    "payment",
-    "offsite_payment",
-    "capture",
-    "void",
-    "refund",
-    "get_payment",
-    "get_refund",
-)
 BUILTIN_PSP_URLS = {
     "payment": "{sandbox}/psp/payments",
     "offsite_payment": "{sandbox}/psp/offsite_payments",

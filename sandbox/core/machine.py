@@ -141,10 +141,6 @@ class Machine:
         deadlines = [entered_at + t.timeout for t in self.transitions_from(state) if t.timeout]
         return min(deadlines, default=None)
 
-    @property
-    def has_timeouts(self) -> bool:
-        return any(t.timeout is not None for t in self.transitions)
-
 
 def build_machines(document: Mapping[str, Any]) -> dict[str, Machine]:
     """Check a ``machines`` mapping (already shape-validated) and build the machines."""

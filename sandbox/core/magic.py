@@ -85,13 +85,3 @@ def luhn_valid(pan: str) -> bool:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return total % 10 == 0
-
-
-def brand(pan: str) -> str:
-    if pan.startswith("4"):
-        return "visa"
-    if pan[:2] in {"51", "52", "53", "54", "55"} or "2221" <= pan[:4] <= "2720":
-        return "mastercard"
-    if pan[:2] in {"34", "37"}:
-        return "amex"
-    return "card"

@@ -48,10 +48,6 @@ class Database:
         conn = self.connection()
         self._local.pinned_version = conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def unpin_version(self) -> None:
-        if hasattr(self._local, "pinned_version"):
-            self._local.pinned_version = None
-
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until anyone commits anything.
 
