@@ -9,27 +9,33 @@ from sandbox.control.pages import pages as shop_pages
 from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
 from sandbox.control.service import ControlService
 from sandbox.core.clock import Clock
+from sandbox.core.crypto import CardKeys
 from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
 from sandbox.faults import Faults
+from sandbox.http import Api, install_error_handlers, install_request_hooks
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
+from sandbox.platform.callbacks import Callbacks
 from sandbox.platform.checkout import CheckoutService
 from sandbox.platform.lifecycle import Lifecycle
 from sandbox.platform.oauth import OAuthService
 from sandbox.platform.ratelimit import RateLimiter
 from sandbox.platform.routes import BLUEPRINTS as PLATFORM_BLUEPRINTS
 from sandbox.platform.service import PlatformService
+from sandbox.platform.surface import EXTENSION as PLATFORM_EXTENSION
+from sandbox.platform.surface import PlatformRequestFacts, PlatformSurface
 from sandbox.platform.webhooks import PlatformEvents, Webhooks
-from sandbox.psp.processor import PspService
 from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
+from sandbox.psp.routes import EXTENSION as PSP_EXTENSION
 from sandbox.psp.routes import pages as psp_pages
+from sandbox.psp.service import PspService
+from sandbox.services import EXTENSION, Services
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
 from sandbox.store.seed import seed_all
-from sandbox.web import Api, Services, install_error_handlers, install_request_hooks
 
 # Which blueprints make up each OpenAPI document.
 SURFACES = {
@@ -92,33 +98,31 @@ def create_app(
         journal,
         faults,
     )
-    lifecycle = Lifecycle(db, fixtures.machines)
-    platform = PlatformService(db, fixtures, clock, lifecycle)
+    # The platform: state changes tell the webhooks, in the same transaction.
     webhooks = Webhooks(db, clock, outbox)
-    lifecycle.events = PlatformEvents(webhooks, fixtures)
+    lifecycle = Lifecycle(db, fixtures.machines, PlatformEvents(webhooks, fixtures))
+    platform = PlatformService(db, fixtures, clock, lifecycle, Callbacks(db, lifecycle, clock.now))
     info = settings.hkdf_info.encode()
-    psp = PspService(
-        db,
-        clock,
-        outbox,
-        ids,
-        fixtures.magic,
-        settings.psp_private_key_path.read_text(),
-        settings.self_url,
-        info,
-    )
-    checkout = CheckoutService(
-        db, fixtures, clock, outbox, ids, platform.lifecycle, settings.self_url, info
-    )
+    checkout = CheckoutService(db, fixtures, clock, outbox, ids, lifecycle, settings.self_url, info)
+    rate_limiter = RateLimiter(db, clock, settings.rate_limit != "off")
+    oauth = OAuthService(db, clock, ids, outbox.resolve)
+    # The fake payment app: it shares nothing with the platform but the outbox it sends by.
+    keys = CardKeys(settings.psp_private_key_path.read_text(), info)
+    psp = PspService(db, clock, ids, fixtures.magic, keys, settings.self_url, outbox)
+    # What the outbox does with answers: remember an app's first answer to a payment
+    # request (its 3-D Secure or redirect URL); count a webhook's failures in a row.
+    outbox.on_delivered["app.payment"] = checkout.remember_answer
+    outbox.on_delivered["app.offsite_payment"] = checkout.remember_answer
+    outbox.on_attempt["webhook"] = webhooks.after_attempt
 
     app = Flask("sandbox")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False
-    app.json.compact = True
-    app.extensions["sandbox"] = Services(
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+    app.extensions[EXTENSION] = Services(
         settings=settings,
         db=db,
         fixtures=fixtures,
@@ -130,11 +134,13 @@ def create_app(
         psp=psp,
         checkout=checkout,
         journal=journal,
-        rate_limiter=RateLimiter(db, clock, settings.rate_limit != "off"),
-        oauth=OAuthService(db, clock, ids, outbox.resolve),
+        rate_limiter=rate_limiter,
+        oauth=oauth,
         webhooks=webhooks,
         faults=faults,
     )
+    app.extensions[PLATFORM_EXTENSION] = PlatformSurface(platform, oauth, webhooks, rate_limiter)
+    app.extensions[PSP_EXTENSION] = psp
     apis = {}
     for name, (title, description, blueprints) in SURFACES.items():
         prefix = f"{name.upper().replace('-', '_')}_"
@@ -157,10 +163,12 @@ def create_app(
     app.register_blueprint(psp_pages)
     app.register_blueprint(shop_pages)
     install_error_handlers(app)
-    install_request_hooks(app)
+    journaling = settings.journal != "off"
+    facts = PlatformRequestFacts(db, platform)
+    install_request_hooks(app, db, faults, journal if journaling else None, facts)
     register_docs(app)
     if background:
         outbox.start()
-        if settings.journal != "off":
+        if journaling:
             journal.start()
     return app

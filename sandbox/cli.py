@@ -15,6 +15,7 @@ from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.core.fixtures import FixtureError, load_fixtures
 from sandbox.settings import Settings, default_fixtures_dir
+from sandbox.store import platform as rows
 from sandbox.store.db import StoreError
 
 
@@ -170,24 +171,16 @@ def render_banner(settings: Settings, db, listeners: list[str]) -> str:
         f"  store           {settings.database_path} (kept across restarts; --reset reseeds)",
     ]
     conn = db.read()
-    for shop in conn.execute("SELECT id, handle, domain FROM shops ORDER BY id LIMIT 5"):
-        lines.append(f"Shop {shop['handle']} ({shop['domain']}) tokens:")
-        rows = conn.execute(
-            "SELECT t.token, t.scopes, a.name AS app FROM tokens t LEFT JOIN apps a "
-            "ON a.id = t.app_id WHERE t.shop_id = ? AND t.revoked_at IS NULL ORDER BY t.rowid",
-            (shop["id"],),
-        )
-        for row in rows:
-            owner = f"app {row['app']}: " if row["app"] else ""
-            lines.append(f"  {row['token']:<34} {owner}{row['scopes']}")
-    first = conn.execute("SELECT payment_id FROM payments ORDER BY rowid LIMIT 1").fetchone()
-    token = conn.execute(
-        "SELECT token FROM tokens WHERE scopes LIKE '%payments_transaction%' ORDER BY rowid"
-    ).fetchone()
-    if first and token:
+    for shop in rows.list_shops(conn)[:5]:
+        lines.append(f"Shop {shop.handle} ({shop.domain}) tokens:")
+        for token in rows.list_tokens(conn, shop.id, live_only=True):
+            owner = f"app {token.app_name}: " if token.app_name else ""
+            lines.append(f"  {token.token:<34} {owner}{token.scopes}")
+    first = rows.first_payment_id(conn)
+    reader = rows.first_token_with_scope(conn, "payments_transaction")
+    if first and reader:
         lines.append(
-            f"Try: curl -H 'X-Genstore-Access-Token: {token['token']}' "
-            f"{base}/api/202412/payment/{first['payment_id']}"
+            f"Try: curl -H 'X-Genstore-Access-Token: {reader}' {base}/api/202412/payment/{first}"
         )
     return "\n".join(lines)
 

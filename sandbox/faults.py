@@ -16,6 +16,7 @@ from typing import Any
 from sandbox.core.clock import Clock
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import NotFound, invalid
+from sandbox.store import faults as rows
 from sandbox.store.db import Database
 
 OUTBOUND_TARGETS = (
@@ -84,35 +85,30 @@ class Faults:
         if probability is None and count is None:
             count = 1
         seed = spec.get("seed", self.default_seed)
+        values = {
+            "target": spec["target"],
+            "kind": spec["kind"],
+            "shop_id": shop_id,
+            "payment_id": spec.get("paymentId"),
+            "path": spec.get("path"),
+            "remaining": count,
+            "probability": probability,
+            "seed": seed,
+            "status": spec.get("status", 503),
+            "body": spec.get("body") or '{"error": "Injected fault: service unavailable"}',
+            "latency_ms": spec.get("latencyMs", 1000),
+            "delay_seconds": spec.get("delaySeconds", 5),
+            "created_at": to_storage(self.clock.now()),
+        }
         with self.db.write() as conn:
-            fault_id = conn.execute(
-                "INSERT INTO faults (target, kind, shop_id, payment_id, path, remaining, "
-                "probability, seed, status, body, latency_ms, delay_seconds, seen, fired, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
-                (
-                    spec["target"],
-                    spec["kind"],
-                    shop_id,
-                    spec.get("paymentId"),
-                    spec.get("path"),
-                    count,
-                    probability,
-                    seed,
-                    spec.get("status", 503),
-                    spec.get("body") or '{"error": "Injected fault: service unavailable"}',
-                    spec.get("latencyMs", 1000),
-                    spec.get("delaySeconds", 5),
-                    to_storage(self.clock.now()),
-                ),
-            ).lastrowid
+            fault_id = rows.insert_fault(conn, values)
         return self.view(fault_id)
 
     def list(self) -> list[dict[str, Any]]:
-        rows = self.db.read().execute("SELECT * FROM faults ORDER BY id").fetchall()
-        return [_view(r) for r in rows]
+        return [_view(r) for r in rows.list_faults(self.db.read())]
 
     def view(self, fault_id: int) -> dict[str, Any]:
-        row = self.db.read().execute("SELECT * FROM faults WHERE id = ?", (fault_id,)).fetchone()
+        row = rows.load_fault(self.db.read(), fault_id)
         if row is None:
             raise NotFound(f"Fault {fault_id} not found")
         return _view(row)
@@ -120,8 +116,8 @@ class Faults:
     def clear(self, fault_id: int | None = None) -> int:
         with self.db.write() as conn:
             if fault_id is None:
-                return conn.execute("DELETE FROM faults").rowcount
-            if conn.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount == 0:
+                return rows.delete_faults(conn)
+            if rows.delete_faults(conn, fault_id) == 0:
                 raise NotFound(f"Fault {fault_id} not found")
             return 1
 
@@ -138,9 +134,7 @@ class Faults:
             return None
         with self.db.write() as conn:
             for fault in candidates:
-                row = conn.execute(
-                    "SELECT remaining, seen FROM faults WHERE id = ?", (fault.id,)
-                ).fetchone()
+                row = rows.load_fault(conn, fault.id)
                 if row is None or (row["remaining"] is not None and row["remaining"] <= 0):
                     continue
                 seen = row["seen"]
@@ -148,21 +142,12 @@ class Faults:
                 if fault.probability is not None:
                     draw = random.Random(f"{fault.seed}:{seen}").random()
                     fires = draw < fault.probability
-                conn.execute(
-                    "UPDATE faults SET seen = seen + 1, fired = fired + ?, remaining = CASE WHEN "
-                    "remaining IS NULL THEN NULL ELSE remaining - ? END WHERE id = ?",
-                    (int(fires), int(fires), fault.id),
-                )
+                rows.count_seen(conn, fault.id, fires)
                 if fires:
                     return fault
         return None
 
     def _armed(self) -> tuple[Fault, ...]:
-        rows = (
-            self.db.read()
-            .execute("SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id")
-            .fetchall()
-        )
         return tuple(
             Fault(
                 r["id"],
@@ -179,7 +164,7 @@ class Faults:
                 r["latency_ms"],
                 r["delay_seconds"],
             )
-            for r in rows
+            for r in rows.list_faults(self.db.read(), armed_only=True)
         )
 
 
@@ -192,7 +177,7 @@ def _matches(fault: Fault, target, shop_id, payment_id, path) -> bool:
     )
 
 
-def _view(row) -> dict[str, Any]:
+def _view(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "target": row["target"],

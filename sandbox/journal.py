@@ -21,6 +21,7 @@ from typing import Any
 from sandbox.core.clock import Clock
 from sandbox.core.magic import luhn_valid
 from sandbox.core.timefmt import to_storage
+from sandbox.store import journal as rows
 from sandbox.store.db import Database
 
 JOURNALED_PREFIXES = ("/api/", "/orders/", "/oauth2/", "/psp/")
@@ -32,15 +33,8 @@ SECRET_KEYS = {
 _SECRET_MARKERS = tuple(f'"{key}"' for key in SECRET_KEYS)
 _CARD_LIKE = re.compile(r"(?<![\w.])[3-6]\d{12,18}(?![\w.])")
 MAX_BODY = 65536
-FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
 FLUSH_SECONDS = 0.02
 LIVE_SECONDS = 3.0  # a worker silent this long is gone, and its buffer with it
-_INSERT = (
-    "INSERT INTO journal (seq, at, direction, shop_id, payment_id, kind, method, url, path, "
-    "status, duration_ms, request_headers, request_body, response_headers, response_body, error, "
-    "message_id, attempt, fault) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 log = logging.getLogger("sandbox.journal")
 
 
@@ -127,7 +121,7 @@ class Journal:
         """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
         (or at once when no flusher runs)."""
         if conn is not None:
-            conn.execute(_INSERT, self._row(exchange, to_storage(self.clock.now())))
+            rows.insert_entries(conn, [self._row(exchange, to_storage(self.clock.now()))])
             self._count(1)
         elif self._thread is not None:
             with self._lock:
@@ -137,7 +131,7 @@ class Journal:
                 self._wake.set()
         else:
             with self.db.write() as own:
-                own.execute(_INSERT, self._row(exchange, to_storage(self.clock.now())))
+                rows.insert_entries(own, [self._row(exchange, to_storage(self.clock.now()))])
             self._count(1)
 
     def _row(self, exchange: Exchange, at: str) -> tuple:
@@ -165,18 +159,15 @@ class Journal:
         with self._lock:
             pending, self._buffer = self._buffer, []
         if pending:
-            rows = [self._row(exchange, to_storage(at)) for exchange, at in pending]
+            entries = [self._row(exchange, to_storage(at)) for exchange, at in pending]
             with self.db.write() as conn:
-                conn.executemany(_INSERT, rows)
-            self._count(len(rows))
+                rows.insert_entries(conn, entries)
+            self._count(len(entries))
 
     def trim(self) -> None:
         """Oldest first: keep at most ``max_entries``."""
         with self.db.write() as conn:
-            conn.execute(
-                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
-                (self.max_entries,),
-            )
+            rows.trim(conn, self.max_entries)
 
     # ---- every worker flushes before a query ------------------------------------------------
 
@@ -186,26 +177,10 @@ class Journal:
         if self._thread is None:
             return
         with self.db.write() as conn:
-            epoch = _epoch(conn) + 1
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('journal_epoch', ?) ON CONFLICT (key) "
-                "DO UPDATE SET value = excluded.value",
-                (str(epoch),),
-            )
-            conn.execute(
-                "UPDATE journal_workers SET acked_epoch = ? WHERE pid = ?", (epoch, os.getpid())
-            )
+            epoch = rows.bump_epoch(conn, os.getpid())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            behind = (
-                self.db.read()
-                .execute(
-                    "SELECT COUNT(*) FROM journal_workers WHERE acked_epoch < ? AND heartbeat > ?",
-                    (epoch, time.time() - LIVE_SECONDS),
-                )
-                .fetchone()[0]
-            )
-            if behind == 0:
+            if rows.workers_behind(self.db.read(), epoch, time.time() - LIVE_SECONDS) == 0:
                 return
             self._stop.wait(0.005)  # another worker is flushing; it answers within ms
 
@@ -213,18 +188,13 @@ class Journal:
         """Register this worker (so queries wait for it from now on), then flush in the
         background."""
         if self._thread is None:
-            self._heartbeat(_epoch(self.db.read()))
+            self._heartbeat(rows.read_epoch(self.db.read()))
             self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
             self._thread.start()
 
     def _heartbeat(self, epoch: int) -> None:
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) VALUES (?, ?, ?) "
-                "ON CONFLICT (pid) DO UPDATE SET acked_epoch = excluded.acked_epoch, "
-                "heartbeat = excluded.heartbeat",
-                (os.getpid(), epoch, time.time()),
-            )
+            rows.heartbeat(conn, os.getpid(), epoch, time.time())
         self._acked = epoch
 
     def _run(self) -> None:
@@ -235,7 +205,7 @@ class Journal:
             try:
                 # The epoch is read before flushing: what was buffered when a query asked is
                 # written before this worker says so.
-                epoch = _epoch(self.db.read())
+                epoch = rows.read_epoch(self.db.read())
                 self.flush()
                 now = time.time()
                 if now - beat > 1.0 or self._acked != epoch:
@@ -250,38 +220,11 @@ class Journal:
         self, filters: dict[str, Any], path: str | None, limit: int, before: int | None
     ) -> list[dict[str, Any]]:
         self.sync()
-        where, params = self._where(filters, path)
-        if before is not None:
-            where.append("seq < ?")
-            params.append(before)
-        sql = "SELECT * FROM journal"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        rows = self.db.read().execute(sql + " ORDER BY seq DESC, id DESC LIMIT ?", (*params, limit))
-        return [_entry(row) for row in rows]
+        return [_entry(row) for row in rows.query(self.db.read(), filters, path, before, limit)]
 
     def count(self, filters: dict[str, Any], path: str | None) -> int:
         self.sync()
-        where, params = self._where(filters, path)
-        sql = "SELECT COUNT(*) FROM journal" + (" WHERE " + " AND ".join(where) if where else "")
-        return self.db.read().execute(sql, params).fetchone()[0]
-
-    @staticmethod
-    def _where(filters: dict[str, Any], path: str | None) -> tuple[list[str], list[Any]]:
-        where, params = [], []
-        for column in FILTERS:
-            if filters.get(column) is not None:
-                where.append(f"{column} = ?")
-                params.append(filters[column])
-        if path:
-            where.append("path LIKE ?")
-            params.append(path.replace("*", "%") if "*" in path else f"{path}%")
-        return where, params
-
-
-def _epoch(conn) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'journal_epoch'").fetchone()
-    return int(row[0]) if row else 0
+        return rows.count(self.db.read(), filters, path)
 
 
 def json_or_text(text: str | None) -> Any:
@@ -294,7 +237,7 @@ def json_or_text(text: str | None) -> Any:
         return text
 
 
-def _entry(row) -> dict[str, Any]:
+def _entry(row: dict[str, Any]) -> dict[str, Any]:
     loads = json_or_text
 
     return {

@@ -26,15 +26,11 @@ from sandbox.core.clock import Clock
 from sandbox.core.timefmt import to_storage
 from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
+from sandbox.store import outbox as rows
 from sandbox.store.db import Database
+from sandbox.store.outbox import SANDBOX_URL, Message, NewMessage
 
 log = logging.getLogger("sandbox.outbox")
-
-SANDBOX_URL = "{sandbox}"  # placeholder for the sandbox's own base URL in stored URLs
-_DUE = (
-    "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
-    "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?"
-)
 
 
 @dataclass(frozen=True)
@@ -45,22 +41,6 @@ class OutboxSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     poll_interval: float = 0.05
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    shop_id: int
-    payment_id: str | None
-    side: str
-    kind: str
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: str | None
-    attempts: int
-    max_attempts: int
-    fail_attempts: int
 
 
 @dataclass(frozen=True)
@@ -128,31 +108,27 @@ class Outbox:
     ) -> int:
         """Store a message in the caller's transaction; it goes out once that commits."""
         now = self.clock.now()
-        cursor = conn.execute(
-            "INSERT INTO outbox (shop_id, payment_id, side, kind, method, url, headers, body, "
-            "state, due_at, max_attempts, fail_attempts, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-            (
-                shop_id,
-                payment_id,
-                side,
-                kind,
-                method,
-                url,
-                json.dumps({"Content-Type": "application/json", **headers}),
-                raw_body
-                if raw_body is not None
-                else json.dumps(body, separators=(",", ":"))
-                if body is not None
-                else None,
-                to_storage(due_at or now),
-                self.settings.max_attempts,
-                fail_attempts,
-                to_storage(now),
+        if raw_body is None and body is not None:
+            raw_body = json.dumps(body, separators=(",", ":"))
+        message_id = rows.insert_message(
+            conn,
+            NewMessage(
+                shop_id=shop_id,
+                payment_id=payment_id,
+                side=side,
+                kind=kind,
+                method=method,
+                url=url,
+                headers={"Content-Type": "application/json", **headers},
+                body=raw_body,
+                due_at=to_storage(due_at or now),
+                max_attempts=self.settings.max_attempts,
+                fail_attempts=fail_attempts,
+                created_at=to_storage(now),
             ),
         )
         self._wake.set()
-        return cursor.lastrowid
+        return message_id
 
     # ---- delivering -------------------------------------------------------------------------
 
@@ -180,34 +156,10 @@ class Outbox:
         now = to_storage(self.clock.now())
         real = time.time()
         # The idle poll is a plain read; the write lock is taken only when something is due.
-        if self.db.read().execute(_DUE, (now, real, 1)).fetchone() is None:
+        if not rows.any_due(self.db.read(), now, real):
             return []
-        claimed: list[Message] = []
         with self.db.write() as conn:
-            rows = conn.execute(_DUE, (now, real, limit)).fetchall()
-            for row in rows:
-                conn.execute(
-                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
-                    "claimed_until = ? WHERE id = ?",
-                    (real + self.settings.timeout + 30, row["id"]),
-                )
-                claimed.append(
-                    Message(
-                        row["id"],
-                        row["shop_id"],
-                        row["payment_id"],
-                        row["side"],
-                        row["kind"],
-                        row["method"],
-                        row["url"],
-                        json.loads(row["headers"]),
-                        row["body"],
-                        row["attempts"] + 1,
-                        row["max_attempts"],
-                        row["fail_attempts"],
-                    )
-                )
-        return claimed
+            return rows.claim_due(conn, now, real, limit, real + self.settings.timeout + 30)
 
     def resolve(self, url: str) -> str:
         """A stored URL as it is sent: the sandbox's own base URL filled in."""
@@ -237,17 +189,14 @@ class Outbox:
             self._journal(conn, message, url, started_ns, outcome, fault.label() if fault else None)
             if fault is not None and fault.kind == "duplicate" and outcome.delivered:
                 self._copy(conn, message)
-            conn.execute(
-                "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "
-                "finished_at = ?, last_status = ?, last_error = ? WHERE id = ?",
-                (
-                    state,
-                    to_storage(due) if due else None,
-                    None if state == "pending" else to_storage(self.clock.now()),
-                    outcome.status,
-                    outcome.error,
-                    message.id,
-                ),
+            rows.finish_attempt(
+                conn,
+                message.id,
+                state,
+                to_storage(due) if due else None,
+                None if state == "pending" else to_storage(self.clock.now()),
+                outcome.status,
+                outcome.error,
             )
         for hooks in (self.on_attempt, self.on_delivered if outcome.delivered else {}):
             if message.kind in hooks:
@@ -262,11 +211,7 @@ class Outbox:
         with self.db.write() as conn:
             held = Outcome(None, None, {}, f"held back {fault.delay_seconds:g}s", 0.0)
             self._journal(conn, message, url, started_ns, held, fault.label())
-            conn.execute(
-                "UPDATE outbox SET state = 'pending', due_at = ?, attempts = attempts - 1, "
-                "claimed_until = NULL WHERE id = ?",
-                (to_storage(due), message.id),
-            )
+            rows.hold_back(conn, message.id, to_storage(due))
 
     def _journal(
         self, conn, message: Message, url: str, started_ns: int, outcome: Outcome, fault: str | None
@@ -298,13 +243,7 @@ class Outbox:
 
     def _copy(self, conn, message: Message) -> None:
         """``duplicate``: the same message once more, due now."""
-        conn.execute(
-            "INSERT INTO outbox (shop_id, payment_id, side, kind, method, url, headers, body, "
-            "state, due_at, max_attempts, fail_attempts, created_at) SELECT shop_id, "
-            "payment_id, side, kind, method, url, headers, body, 'pending', ?, max_attempts, 0, "
-            "? FROM outbox WHERE id = ?",
-            (to_storage(self.clock.now()), to_storage(self.clock.now()), message.id),
-        )
+        rows.copy_message(conn, message.id, to_storage(self.clock.now()))
         self._wake.set()
 
     def _send(self, message: Message, url: str, fault: Fault | None = None) -> Outcome:
@@ -357,32 +296,13 @@ class Outbox:
         return self._local.session
 
     def _in_flight(self) -> bool:
-        row = (
-            self.db.read()
-            .execute(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND claimed_until >= ?",
-                (time.time(),),
-            )
-            .fetchone()
-        )
-        return row[0] > 0
+        return rows.count_in_flight(self.db.read(), time.time()) > 0
 
     def _due_count(self) -> int:
-        now = to_storage(self.clock.now())
-        row = (
-            self.db.read()
-            .execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND due_at <= ?", (now,))
-            .fetchone()
-        )
-        return row[0]
+        return rows.count_due(self.db.read(), to_storage(self.clock.now()))
 
     def _pending_count(self) -> int:
-        row = (
-            self.db.read()
-            .execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')")
-            .fetchone()
-        )
-        return row[0]
+        return rows.count_pending(self.db.read())
 
     # ---- the background worker --------------------------------------------------------------
 

@@ -8,9 +8,8 @@ also works as ``--fixtures``. Logs are not state: the journal, history and outbo
 
 from __future__ import annotations
 
-import json
 import tempfile
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,133 +17,106 @@ import yaml
 
 from sandbox.core import money
 from sandbox.core.fixtures import BUILTIN_PSP_URLS, FixtureError, Fixtures, load_fixtures
+from sandbox.core.timefmt import to_storage
 from sandbox.errors import ApiError, BadRequest, NotFound
+from sandbox.store import platform as rows
+from sandbox.store import psp
 from sandbox.store.db import Database
-from sandbox.store.schema import PSP_TABLES, SHOP_TABLES
-from sandbox.store.seed import builtin_public_key, clear_shop_data, insert_shop, load_psp_rows
-
-PSP_SECTIONS = {
-    "installations": "psp_installations",
-    "payments": "psp_payments",
-    "operations": "psp_operations",
-}
+from sandbox.store.records import Payment, Result, Shop
+from sandbox.store.seed import builtin_public_key, insert_shop
+from sandbox.store.tables import Connection
 
 
 def export(db: Database, fixtures: Fixtures, handle: str | None) -> str:
     conn = db.read()
     if handle is None:
-        shops = conn.execute("SELECT * FROM shops ORDER BY id").fetchall()
+        shops = rows.list_shops(conn)
     else:
-        shops = conn.execute("SELECT * FROM shops WHERE handle = ?", (handle,)).fetchall()
-        if not shops:
+        found = rows.find_shop(conn, handle)
+        if found is None:
             raise NotFound(f"Shop '{handle}' not found")
+        shops = [found]
     document: dict[str, Any] = {
         "fee_rules": {
             name: {"percent": str(rule.percent), "fixed": str(rule.fixed)}
             for name, rule in fixtures.fee_rules.items()
         },
-        "shops": [_shop(conn, row) for row in shops],
+        "shops": [_shop(conn, shop) for shop in shops],
     }
-    domains = [row["domain"] for row in shops]
-    psp: dict[str, list] = {}
-    for section, table in PSP_SECTIONS.items():
-        marks = ", ".join("?" * len(domains))
-        rows = conn.execute(
-            f"SELECT * FROM {table} WHERE shop_domain IN ({marks}) ORDER BY rowid", domains
-        ).fetchall()
-        # shop_id is this store's own; an import re-attaches installations by domain
-        psp[section] = [{k: v for k, v in dict(r).items() if k != "shop_id"} for r in rows]
-    document["psp"] = psp
+    document["psp"] = psp.export_rows(conn, [shop.domain for shop in shops])
     header = "# Genstore Sandbox snapshot: load with POST /_sandbox/snapshots or --fixtures.\n"
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _shop(conn, shop) -> dict[str, Any]:
-    apps = conn.execute("SELECT * FROM apps WHERE shop_id = ? ORDER BY id", (shop["id"],))
+def _shop(conn: Connection, shop: Shop) -> dict[str, Any]:
     app_names = {}
     exported_apps = []
-    for app in apps:
-        app_names[app["id"]] = app["name"]
-        urls = json.loads(app["urls"])
+    for app in rows.list_apps(conn, shop.id):
+        app_names[app.id] = app.name
         entry: dict[str, Any] = {
-            "name": app["name"],
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scopes": app["scopes"].split(),
-            "activated": bool(app["activated"]),
+            "name": app.name,
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scopes": app.scopes.split(),
+            "activated": app.activated,
         }
-        if urls == BUILTIN_PSP_URLS and app["public_key"] == builtin_public_key():
+        if app.urls == BUILTIN_PSP_URLS and app.public_key == builtin_public_key():
             entry["builtin_psp"] = True
         else:
-            entry["urls"] = urls
-            if app["public_key"]:
-                entry["public_key"] = app["public_key"]
+            entry["urls"] = app.urls
+            if app.public_key:
+                entry["public_key"] = app.public_key
         exported_apps.append(entry)
     tokens = [
         _drop_none(
             {
-                "token": t["token"],
-                "app": app_names.get(t["app_id"]),
-                "scopes": t["scopes"].split(),
-                "expires_at": t["expires_at"],
-                "revoked_at": t["revoked_at"],
-                "user_id": t["user_id"],
+                "token": t.token,
+                "app": app_names.get(t.app_id) if t.app_id is not None else None,
+                "scopes": t.scopes.split(),
+                "expires_at": t.expires_at,
+                "revoked_at": t.revoked_at,
+                "user_id": t.user_id,
             }
         )
-        for t in conn.execute(
-            "SELECT * FROM tokens WHERE shop_id = ? ORDER BY rowid", (shop["id"],)
-        )
+        for t in rows.list_tokens(conn, shop.id)
     ]
     webhooks = [
         _drop_none(
             {
-                "app": app_names[w["app_id"]],
-                "address": w["address"],
-                "topic": w["topic"],
-                "failures": w["failures"],
-                "disabled_at": w["disabled_at"],
+                "app": app_names[w.app_id],
+                "address": w.address,
+                "topic": w.topic,
+                "failures": w.failures,
+                "disabled_at": w.disabled_at,
             }
         )
-        for w in conn.execute("SELECT * FROM webhooks WHERE shop_id = ? ORDER BY id", (shop["id"],))
+        for w in rows.list_webhooks(conn, shop.id)
     ]
-    results = {
-        (r["kind"], r["object_id"]): _drop_none(
-            {
-                "result": bool(r["result"]),
-                "reason": r["reason"],
-                "channel_id": r["channel_id"],
-                "received_at": r["received_at"],
-            }
-        )
-        for r in conn.execute("SELECT * FROM results WHERE shop_id = ?", (shop["id"],))
-    }
-    orders = []
-    for order in conn.execute("SELECT * FROM orders WHERE shop_id = ? ORDER BY id", (shop["id"],)):
-        payments = conn.execute(
-            "SELECT * FROM payments WHERE shop_id = ? AND order_id = ? ORDER BY created_at, "
-            "legacy_id",
-            (shop["id"], order["id"]),
-        ).fetchall()
-        orders.append(
-            {
-                "id": order["id"],
-                "order_no": order["order_no"],
-                "created_at": order["created_at"],
-                "payments": [_payment(conn, shop["id"], p, app_names, results) for p in payments],
-            }
-        )
+    results = {(r.kind, r.object_id): _result(r) for r in rows.list_results(conn, shop.id)}
+    orders = [
+        {
+            "id": order.id,
+            "order_no": order.order_no,
+            "created_at": order.created_at,
+            "payments": [
+                _payment(conn, p, app_names, results)
+                for p in rows.load_order_payments(conn, shop.id, order.id)
+            ],
+        }
+        for order in rows.list_orders(conn, shop.id)
+    ]
     return _drop_none(
         {
-            "handle": shop["handle"],
-            "name": shop["name"],
-            "domain": shop["domain"],
-            "utc_offset": shop["utc_offset"],
-            "currency": shop["currency"],
-            "fee_rule": shop["fee_rule"],
+            "handle": shop.handle,
+            "name": shop.name,
+            "domain": shop.domain,
+            "utc_offset": shop.utc_offset,
+            "currency": shop.currency,
+            "fee_rule": shop.fee_rule,
             "rate_limit": {
-                "enabled": shop["rate_size"] is not None,
-                "size": shop["rate_size"] or 40,
-                "per_second": shop["rate_per_second"] or 2.0,
+                "enabled": shop.rate_size is not None,
+                "size": shop.rate_size or 40,
+                "per_second": shop.rate_per_second or 2.0,
             },
             "apps": exported_apps,
             "tokens": tokens,
@@ -154,60 +126,69 @@ def _shop(conn, shop) -> dict[str, Any]:
     )
 
 
-def _payment(conn, shop_id, p, app_names, results) -> dict[str, Any]:
-    entry = _drop_none(
+def _result(result: Result) -> dict[str, Any]:
+    return _drop_none(
         {
-            "payment_id": p["payment_id"],
-            "id": p["legacy_id"],
-            "amount": p["amount"],
-            "currency": p["currency"],
-            "state": p["state"],
-            "manual_capture": bool(p["manual_capture"]),
-            "test": bool(p["test"]),
-            "app": app_names.get(p["app_id"]),
-            "channel_payment_id": p["channel_payment_id"],
-            "created_at": p["created_at"],
-            "state_entered_at": p["state_entered_at"],
-            "paid_at": p["paid_at"],
-            "captured_amount": _money(p["captured_amount"], p["currency"]),
-            "refunded_amount": _money(p["refunded_amount"], p["currency"]),
-            "method": json.loads(p["method"]),
-            "bank_code": p["bank_code"],
-            "pay_by_other": bool(p["pay_by_other"]),
-            "kind": p["kind"],
-            "card_last4": p["card_last4"],
-            "app_answer": json.loads(p["app_answer"]) if p["app_answer"] else None,
-            "result": results.get(("payment", p["payment_id"])),
+            "result": result.result,
+            "reason": result.reason,
+            "channel_id": result.channel_id,
+            "received_at": result.received_at,
         }
     )
+
+
+def _payment(
+    conn: Connection,
+    p: Payment,
+    app_names: dict[int, str],
+    results: dict[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    currency = p.currency
+    entry = _drop_none(
+        {
+            "payment_id": p.payment_id,
+            "id": p.legacy_id,
+            "amount": money.format_amount(p.amount, currency),
+            "currency": currency,
+            "state": p.state,
+            "manual_capture": p.manual_capture,
+            "test": p.test,
+            "app": app_names.get(p.app_id) if p.app_id is not None else None,
+            "channel_payment_id": p.channel_payment_id,
+            "created_at": to_storage(p.created_at),
+            "state_entered_at": to_storage(p.state_entered_at),
+            "paid_at": to_storage(p.paid_at) if p.paid_at else None,
+            "captured_amount": money.format_amount(p.captured, currency),
+            "refunded_amount": money.format_amount(p.refunded, currency),
+            "method": p.method,
+            "bank_code": p.bank_code,
+            "pay_by_other": p.pay_by_other,
+            "kind": p.kind,
+            "card_last4": p.card_last4,
+            "app_answer": p.app_answer,
+            "result": results.get(("payment", p.payment_id)),
+        }
+    )
+    operations = rows.list_operations(conn, p.shop_id, p.payment_id)
     for kind, key in (("capture", "captures"), ("void", "voids"), ("refund", "refunds")):
-        rows = conn.execute(
-            "SELECT * FROM operations WHERE shop_id = ? AND payment_id = ? AND kind = ? "
-            "ORDER BY created_at, operation_id",
-            (shop_id, p["payment_id"], kind),
-        ).fetchall()
-        if rows:
+        of_kind = [op for op in operations if op.kind == kind]
+        if of_kind:
             entry[key] = [
                 _drop_none(
                     {
-                        f"{kind}_id": op["operation_id"],
-                        "amount": _money(op["amount"], p["currency"]),
-                        "state": op["state"],
-                        f"channel_{kind}_id": op["channel_id"],
-                        "created_at": op["created_at"],
-                        "result": results.get((kind, op["operation_id"])),
+                        f"{kind}_id": op.operation_id,
+                        "amount": money.format_amount(op.amount, currency)
+                        if op.amount is not None and kind != "void"
+                        else None,
+                        "state": op.state,
+                        f"channel_{kind}_id": op.channel_id,
+                        "created_at": to_storage(op.created_at),
+                        "result": results.get((kind, op.operation_id)),
                     }
                 )
-                for op in rows
+                for op in of_kind
             ]
-            if kind == "void":
-                for item in entry[key]:
-                    item.pop("amount", None)
     return entry
-
-
-def _money(text: str | None, currency: str) -> str | None:
-    return None if text is None else money.format_amount(Decimal(text), currency)
 
 
 def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +196,7 @@ def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_snapshot(
-    db: Database, running: Fixtures, defaults: Path, text: str, mode: str, now
+    db: Database, running: Fixtures, defaults: Path, text: str, mode: str, now: datetime
 ) -> dict[str, Any]:
     """Load a snapshot; its shops replace the shops of the same handle (``merge``) or
     everything (``replace``). Machines and fee rules stay the running sandbox's."""
@@ -249,17 +230,13 @@ def import_snapshot(
         )
     with db.write() as conn:
         if mode == "replace":
-            for table in (*SHOP_TABLES, *PSP_TABLES, "shops"):
-                conn.execute(f"DELETE FROM {table}")
+            rows.wipe_shops(conn)
         for template in snapshot.shops:
-            row = conn.execute(
-                "SELECT id FROM shops WHERE handle = ?", (template["handle"],)
-            ).fetchone()
-            if row is not None:
-                clear_shop_data(conn, row["id"])
-                conn.execute("DELETE FROM shops WHERE id = ?", (row["id"],))
+            existing = rows.find_shop(conn, template["handle"])
+            if existing is not None:
+                rows.delete_shop(conn, existing.id)
             insert_shop(conn, snapshot, template, template["handle"], None, now)
-            load_psp_rows(
+            psp.import_rows(
                 conn, snapshot.psp, template["domain"] or f"{template['handle']}.genmystore.com"
             )
     return {"imported": [s["handle"] for s in snapshot.shops], "mode": mode}

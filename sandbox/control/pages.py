@@ -6,7 +6,7 @@ from html import escape
 
 from flask import Blueprint, Response, request
 
-from sandbox.web import services
+from sandbox.services import services
 
 pages = Blueprint("shop-pages", __name__)
 

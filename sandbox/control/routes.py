@@ -11,9 +11,11 @@ from sandbox import __version__, snapshot
 from sandbox.control import schemas as s
 from sandbox.core.machine import GUARD_HELP
 from sandbox.faults import KINDS as FAULT_KINDS
+from sandbox.http import Blueprint, ErrorSchema
 from sandbox.platform.checkout import CheckoutRequest
 from sandbox.platform.webhooks import TOPICS
-from sandbox.web import Blueprint, ErrorSchema, services
+from sandbox.services import services
+from sandbox.store.platform import count_shops
 
 control = Blueprint(
     "control", __name__, url_prefix="/_sandbox", description="Drive and inspect the sandbox."
@@ -25,7 +27,7 @@ control = Blueprint(
 def health():
     """Answer 200 once the sandbox is ready"""
     svc = services()
-    count = svc.db.read().execute("SELECT COUNT(*) FROM shops").fetchone()[0]
+    count = count_shops(svc.db.read())
     return {
         "status": "ok",
         "version": __version__,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -12,12 +11,15 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration, parse_instant
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
-from sandbox.journal import json_or_text
+from sandbox.journal import Journal, json_or_text
 from sandbox.outbox import Outbox
 from sandbox.platform.lifecycle import Lifecycle
-from sandbox.platform.records import Shop, find_shop, load_operation, load_payment
+from sandbox.store import journal as exchanges
+from sandbox.store import outbox as messages
+from sandbox.store import platform as rows
 from sandbox.store.clock import load_clock, save_clock
 from sandbox.store.db import Database
+from sandbox.store.records import Shop
 from sandbox.store.seed import (
     clear_shop_data,
     fresh_credentials,
@@ -37,7 +39,7 @@ class ControlService:
         clock: Clock,
         ids: Ids,
         outbox: Outbox,
-        journal,
+        journal: Journal,
         lifecycle: Lifecycle,
     ):
         self.journal_store = journal
@@ -51,28 +53,19 @@ class ControlService:
     # ---- shops ----------------------------------------------------------------------------
 
     def list_shops(self) -> list[dict[str, Any]]:
-        rows = self.db.read().execute("SELECT * FROM shops ORDER BY id").fetchall()
-        return [self.describe_shop(Shop.from_row(row)) for row in rows]
+        return [self.describe_shop(shop) for shop in rows.list_shops(self.db.read())]
 
     def shop(self, handle: str) -> Shop:
-        shop = find_shop(self.db.read(), handle)
+        shop = rows.find_shop(self.db.read(), handle)
         if shop is None:
-            known = ", ".join(
-                r["handle"] for r in self.db.read().execute("SELECT handle FROM shops")
-            )
+            known = ", ".join(rows.shop_handles(self.db.read()))
             raise NotFound(f"Shop '{handle}' not found (shops: {known or 'none'})")
         return shop
 
     def describe_shop(self, shop: Shop) -> dict[str, Any]:
         conn = self.db.read()
-        tokens = conn.execute(
-            "SELECT t.token, t.scopes, a.name AS app FROM tokens t LEFT JOIN apps a "
-            "ON a.id = t.app_id WHERE t.shop_id = ? AND t.revoked_at IS NULL ORDER BY t.rowid",
-            (shop.id,),
-        ).fetchall()
-        apps = conn.execute(
-            "SELECT * FROM apps WHERE shop_id = ? ORDER BY id", (shop.id,)
-        ).fetchall()
+        tokens = rows.list_tokens(conn, shop.id, live_only=True)
+        apps = rows.list_apps(conn, shop.id)
         return {
             "handle": shop.handle,
             "name": shop.name,
@@ -80,32 +73,21 @@ class ControlService:
             "template": shop.template,
             "currency": shop.currency,
             "utcOffset": shop.utc_offset,
-            "rateLimit": self._rate_limit(shop.id),
+            "rateLimit": _rate_limit(shop),
             "tokens": [
-                {"token": t["token"], "scopes": t["scopes"].split(), "app": t["app"]}
-                for t in tokens
+                {"token": t.token, "scopes": t.scopes.split(), "app": t.app_name} for t in tokens
             ],
             "apps": [
                 {
-                    "name": a["name"],
-                    "clientId": a["client_id"],
-                    "clientSecret": a["client_secret"],
-                    "scopes": a["scopes"].split(),
-                    "activated": bool(a["activated"]),
+                    "name": a.name,
+                    "clientId": a.client_id,
+                    "clientSecret": a.client_secret,
+                    "scopes": a.scopes.split(),
+                    "activated": a.activated,
                 }
                 for a in apps
             ],
         }
-
-    def _rate_limit(self, shop_id: int) -> dict[str, Any] | None:
-        row = (
-            self.db.read()
-            .execute("SELECT rate_size, rate_per_second FROM shops WHERE id = ?", (shop_id,))
-            .fetchone()
-        )
-        if row is None or row["rate_size"] is None:
-            return None
-        return {"size": row["rate_size"], "perSecond": row["rate_per_second"]}
 
     def create_shop(
         self,
@@ -113,7 +95,7 @@ class ControlService:
         handle: str | None,
         name: str | None,
         rate_limit: dict[str, Any] | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         if not self.fixtures.shops:
             raise Conflict("The fixtures declare no shop to use as a template")
         template_name = template or self.fixtures.shops[0]["handle"]
@@ -128,7 +110,7 @@ class ControlService:
             raise invalid("handle", "lowercase letters, digits and '-', at most 63")
         with self.db.write() as conn:
             handle = handle or f"{template_name}-{self.ids.suffix(8)}"
-            if find_shop(conn, handle) is not None:
+            if rows.find_shop(conn, handle) is not None:
                 raise Conflict(
                     f"Shop '{handle}' already exists", details={"handle": ["already taken"]}
                 )
@@ -140,7 +122,9 @@ class ControlService:
             shop_id = insert_shop(
                 conn, self.fixtures, spec, handle, credentials, self.clock.now(), name=name
             )
-        return self.describe_shop(_shop_by_id(self.db, shop_id))
+        created = rows.load_shop(self.db.read(), shop_id)
+        assert created is not None  # committed just above
+        return self.describe_shop(created)
 
     def reset(self, handle: str | None) -> dict[str, Any]:
         """Everything (shops, clock) back to the fixtures; or one shop, keeping its tokens."""
@@ -205,13 +189,13 @@ class ControlService:
         now = self.clock.now()
         with self.db.write() as conn:
             if kind == "payment":
-                payment = load_payment(conn, shop.id, object_id)
+                payment = rows.load_payment(conn, shop.id, object_id)
                 if payment is None:
                     raise NotFound(f"Payment {object_id} not found in shop '{handle}'")
                 value = parse_amount_field(amount, payment.currency) if amount is not None else None
                 moved = self.lifecycle.fire_payment(conn, payment, event, now, "control", value)
                 return {"kind": kind, "id": object_id, "state": moved.state}
-            operation = load_operation(conn, shop.id, kind, object_id)
+            operation = rows.load_operation(conn, shop.id, kind, object_id)
             if operation is None:
                 raise NotFound(f"{kind.capitalize()} {object_id} not found in shop '{handle}'")
             moved = self.lifecycle.fire_operation(conn, operation, event, now, "control")
@@ -220,29 +204,13 @@ class ControlService:
     def payment_detail(self, handle: str, payment_id: str) -> dict[str, Any]:
         """The platform's own record of a payment: state, money, operations."""
         shop = self.shop(handle)
-        payment = load_payment(self.db.read(), shop.id, payment_id)
+        payment = rows.load_payment(self.db.read(), shop.id, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
         payment = self.lifecycle.settled_payment(payment, self.clock.now)
-        rows = (
-            self.db.read()
-            .execute(
-                "SELECT * FROM operations WHERE shop_id = ? AND payment_id = ? ORDER BY created_at",
-                (shop.id, payment_id),
-            )
-            .fetchall()
-        )
+        operations = rows.list_operations(self.db.read(), shop.id, payment_id)
         currency = payment.currency
-        extra = (
-            self.db.read()
-            .execute(
-                "SELECT kind, card_last4, app_answer FROM payments WHERE shop_id = ? AND "
-                "payment_id = ?",
-                (shop.id, payment_id),
-            )
-            .fetchone()
-        )
-        answer = json.loads(extra["app_answer"]) if extra["app_answer"] else None
+        answer = payment.app_answer
         next_action = None
         if answer and answer.get("threeDsUrl"):
             next_action = {"type": "three_ds", "url": answer["threeDsUrl"]}
@@ -251,8 +219,8 @@ class ControlService:
         machine = self.fixtures.machines["payment"]
         return {
             "paymentId": payment.payment_id,
-            "kind": extra["kind"],
-            "cardLast4": extra["card_last4"],
+            "kind": payment.kind,
+            "cardLast4": payment.card_last4,
             "transactionStatus": machine.view(payment.state, "transaction_code"),
             "appAnswer": answer,
             "nextAction": next_action
@@ -268,13 +236,13 @@ class ControlService:
             "channelPaymentId": payment.channel_payment_id,
             "operations": [
                 {
-                    "kind": r["kind"],
-                    "id": r["operation_id"],
-                    "state": r["state"],
-                    "amount": r["amount"],
-                    "channelId": r["channel_id"],
+                    "kind": op.kind,
+                    "id": op.operation_id,
+                    "state": op.state,
+                    "amount": str(op.amount) if op.amount is not None else None,
+                    "channelId": op.channel_id,
                 }
-                for r in rows
+                for op in operations
             ],
         }
 
@@ -291,59 +259,42 @@ class ControlService:
             }
             for h in self.history(handle, payment_id)
         ]
-        for row in conn.execute(
-            "SELECT j.*, o.side FROM journal j JOIN outbox o ON o.id = j.message_id "
-            "WHERE j.shop_id = ? AND j.payment_id = ? AND j.direction = 'outbound' ORDER BY j.id",
-            (shop.id, payment_id),
-        ):
-            entries.append(_attempt_entry(row))
-        for row in conn.execute(
-            "SELECT * FROM outbox WHERE shop_id = ? AND payment_id = ? AND state IN "
-            "('pending', 'sending') ORDER BY id",
-            (shop.id, payment_id),
-        ):
+        for attempt in exchanges.attempts_for_payment(conn, shop.id, payment_id):
+            entries.append(_attempt_entry(attempt))
+        for message in messages.waiting_for_payment(conn, shop.id, payment_id):
             entries.append(
                 {
-                    "at": row["due_at"],
+                    "at": message.due_at,
                     "type": "scheduled",
-                    "side": row["side"],
-                    "message": row["kind"],
-                    "method": row["method"],
-                    "url": self.outbox.resolve(row["url"]),
-                    "attempts": row["attempts"],
+                    "side": message.side,
+                    "message": message.kind,
+                    "method": message.method,
+                    "url": self.outbox.resolve(message.url),
+                    "attempts": message.attempts,
                 }
             )
         entries.sort(key=lambda e: e["at"])
         return {"payment": detail, "timeline": entries}
 
     def outbox_messages(self, handle: str | None, payment_id: str | None) -> list[dict[str, Any]]:
-        query, params = "SELECT o.* FROM outbox o", []
-        clauses = []
-        if handle is not None:
-            clauses.append("o.shop_id = ?")
-            params.append(self.shop(handle).id)
-        if payment_id is not None:
-            clauses.append("o.payment_id = ?")
-            params.append(payment_id)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        rows = self.db.read().execute(query + " ORDER BY o.id DESC LIMIT 200", params).fetchall()
+        shop_id = self.shop(handle).id if handle is not None else None
+        found = messages.list_messages(self.db.read(), shop_id=shop_id, payment_id=payment_id)
         return [
             {
-                "id": r["id"],
-                "side": r["side"],
-                "kind": r["kind"],
-                "paymentId": r["payment_id"],
-                "method": r["method"],
-                "url": self.outbox.resolve(r["url"]),
-                "state": r["state"],
-                "dueAt": r["due_at"],
-                "attempts": r["attempts"],
-                "maxAttempts": r["max_attempts"],
-                "lastStatus": r["last_status"],
-                "lastError": r["last_error"],
+                "id": m.id,
+                "side": m.side,
+                "kind": m.kind,
+                "paymentId": m.payment_id,
+                "method": m.method,
+                "url": self.outbox.resolve(m.url),
+                "state": m.state,
+                "dueAt": m.due_at,
+                "attempts": m.attempts,
+                "maxAttempts": m.max_attempts,
+                "lastStatus": m.last_status,
+                "lastError": m.last_error,
             }
-            for r in rows
+            for m in found
         ]
 
     def journal(self, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -366,31 +317,24 @@ class ControlService:
 
     def history(self, handle: str, payment_id: str) -> list[dict[str, Any]]:
         shop = self.shop(handle)
-        rows = (
-            self.db.read()
-            .execute(
-                "SELECT * FROM history WHERE shop_id = ? AND payment_id = ? ORDER BY seq",
-                (shop.id, payment_id),
-            )
-            .fetchall()
-        )
-        if not rows:
+        steps = rows.list_steps(self.db.read(), shop.id, payment_id)
+        if not steps:
             raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
         return [
             {
-                "kind": r["kind"],
-                "id": r["object_id"],
-                "event": r["event"],
-                "from": r["from_state"] or None,
-                "to": r["to_state"],
-                "at": r["at"],
-                "cause": r["cause"],
+                "kind": step.kind,
+                "id": step.object_id,
+                "event": step.event,
+                "from": step.from_state or None,
+                "to": step.to_state,
+                "at": step.at,
+                "cause": step.cause,
             }
-            for r in rows
+            for step in steps
         ]
 
 
-def _attempt_entry(row) -> dict[str, Any]:
+def _attempt_entry(row: dict[str, Any]) -> dict[str, Any]:
     """One delivery attempt, as the timeline shows it (bodies carry no card numbers: card
     data leaves encrypted, and callbacks hold none)."""
     kind = "request" if row["side"] == "platform" else "callback"
@@ -409,7 +353,7 @@ def _attempt_entry(row) -> dict[str, Any]:
     }
 
 
-def _shop_by_id(db: Database, shop_id: int) -> Shop:
-    return Shop.from_row(
-        db.read().execute("SELECT * FROM shops WHERE id = ?", (shop_id,)).fetchone()
-    )
+def _rate_limit(shop: Shop) -> dict[str, Any] | None:
+    if shop.rate_size is None:
+        return None
+    return {"size": shop.rate_size, "perSecond": shop.rate_per_second}

@@ -21,6 +21,7 @@ import binascii
 import json
 import os
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -33,6 +34,14 @@ SUITE = "GENSTORE-V1"
 DEFAULT_SALT = "GENSTORE-HKDF-SALT"
 IV_BYTES = 12
 KEY_BYTES = 16
+
+
+@dataclass(frozen=True)
+class CardKeys:
+    """What an app needs to read GENSTORE-V1 card data: its private key and HKDF's info."""
+
+    private_key_pem: str
+    info: bytes = b""
 
 
 class CryptoError(ValueError):

@@ -124,6 +124,15 @@ class Machine:
         failed = ", ".join(sorted({t.guard for t in candidates if t.guard}))
         raise TransitionRefused(self.name, state, event, f"guard not met ({failed})")
 
+    def can_fire(self, state: str, event: str, facts: Facts) -> bool:
+        """A dry run of :meth:`fire`: may ``event`` be taken out of ``state`` with ``facts``?
+        (The platform asks before it starts a capture, void or refund.)"""
+        try:
+            self.fire(state, event, facts)
+        except TransitionRefused:
+            return False
+        return True
+
     def due_timeout(
         self, state: str, entered_at: datetime, now: datetime, facts: Facts
     ) -> tuple[Transition, datetime] | None:

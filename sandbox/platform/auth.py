@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sandbox.core.timefmt import from_storage
 from sandbox.errors import Forbidden, Unauthorized
+from sandbox.protocol import TOKEN_HEADER
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
-
-TOKEN_HEADER = "X-Genstore-Access-Token"
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,11 @@ def authenticate(db: Database, token: str | None, now: Callable[[], datetime]) -
 
 
 def _lookup(db: Database, token: str) -> Principal | None:
-    row = (
-        db.read()
-        .execute(
-            "SELECT shop_id, app_id, scopes, revoked_at, expires_at FROM tokens WHERE token = ?",
-            (token,),
-        )
-        .fetchone()
-    )
-    if row is None or row["revoked_at"] is not None:
+    row = rows.load_token(db.read(), token)
+    if row is None or row.revoked_at is not None:
         return None
-    expires = from_storage(row["expires_at"]) if row["expires_at"] else None
-    scopes = frozenset(row["scopes"].split())
-    return Principal(token, row["shop_id"], row["app_id"], scopes, expires)
+    expires = from_storage(row.expires_at) if row.expires_at else None
+    return Principal(token, row.shop_id, row.app_id, frozenset(row.scopes.split()), expires)
 
 
 def require_any(principal: Principal, scopes: tuple[str, ...]) -> None:

@@ -13,9 +13,11 @@ from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, Forbidden, NotFound
 from sandbox.platform.auth import Principal
 from sandbox.platform.lifecycle import Lifecycle
-from sandbox.platform.records import Payment, load_operation, load_payment
+from sandbox.store import platform as rows
+from sandbox.store import records
 from sandbox.store.db import Database
-from sandbox.store.results import insert_result
+from sandbox.store.records import Payment
+from sandbox.store.tables import Connection
 
 # The payment event each callback fires, by result.
 PAYMENT_EVENTS = {"payment": ("succeed", "fail"), "pre_authorize": ("authorize", "fail")}
@@ -40,10 +42,8 @@ class Callbacks:
         if principal.app_id is None:
             raise Forbidden("account_authorize needs the access token of a payment app")
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE apps SET activated = ?, activated_at = ? WHERE id = ?",
-                (int(ready), to_storage(self.now()) if ready else None, principal.app_id),
-            )
+            at = to_storage(self.now()) if ready else None
+            rows.set_app_activated(conn, principal.app_id, ready, at)
 
     def payment_result(self, principal: Principal, via: str, payment_id: str, result: Result):
         """``via`` is ``payment`` or ``pre_authorize``; both report the one payment result."""
@@ -66,7 +66,7 @@ class Callbacks:
     def operation_result(self, principal: Principal, kind: str, operation_id: str, result: Result):
         """A capture, void or refund result; on success the payment moves too, atomically."""
         with self.db.write() as conn:
-            operation = load_operation(conn, principal.shop_id, kind, operation_id)
+            operation = rows.load_operation(conn, principal.shop_id, kind, operation_id)
             if operation is None:
                 raise NotFound(f"{kind.capitalize()} {operation_id} not found")
             payment = self._payment(conn, principal, operation.payment_id)
@@ -93,38 +93,41 @@ class Callbacks:
                 )
             _store_result(conn, principal.shop_id, kind, operation_id, result, now)
 
-    def _payment(self, conn, principal: Principal, payment_id: str) -> Payment:
-        payment = load_payment(conn, principal.shop_id, payment_id)
+    def _payment(self, conn: Connection, principal: Principal, payment_id: str) -> Payment:
+        payment = rows.load_payment(conn, principal.shop_id, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} not found")
         if principal.app_id is not None and payment.app_id not in (None, principal.app_id):
             raise Forbidden(f"Payment {payment_id} belongs to another payment app")
         return payment
 
-    def _already_reported(self, conn, shop_id, kind, object_id, result: Result) -> bool:
-        row = conn.execute(
-            "SELECT result FROM results WHERE shop_id = ? AND kind = ? AND object_id = ?",
-            (shop_id, kind, object_id),
-        ).fetchone()
-        if row is None:
+    def _already_reported(
+        self, conn: Connection, shop_id: int, kind: str, object_id: str, result: Result
+    ) -> bool:
+        first_result = rows.load_result(conn, shop_id, kind, object_id)
+        if first_result is None:
             return False
-        if bool(row["result"]) == result.result:
+        if first_result.result == result.result:
             return True
-        first = "true" if row["result"] else "false"
+        first = "true" if first_result.result else "false"
         raise Conflict(
             f"The {kind} result for {object_id} is already {first} and cannot change",
             details={"result": [f"already reported as {first}"]},
         )
 
 
-def _store_result(conn, shop_id, kind, object_id, result: Result, now: datetime) -> None:
-    insert_result(
+def _store_result(
+    conn: Connection, shop_id: int, kind: str, object_id: str, result: Result, now: datetime
+) -> None:
+    rows.insert_result(
         conn,
-        shop_id,
-        kind,
-        object_id,
-        result.result,
-        result.reason,
-        result.channel_id,
-        to_storage(now),
+        records.Result(
+            shop_id,
+            kind,
+            object_id,
+            result.result,
+            result.reason,
+            result.channel_id,
+            to_storage(now),
+        ),
     )

@@ -7,7 +7,6 @@ way. It never waits for the app: results come back through the callbacks.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,12 +17,23 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
-from sandbox.outbox import Outbox, Outcome
+from sandbox.outbox import Message, Outbox, Outcome
 from sandbox.platform.lifecycle import Lifecycle, record_history
-from sandbox.platform.records import Payment, Shop, find_shop, load_payment
-from sandbox.psp.examples import CUSTOMER
-from sandbox.psp.processor import SHOP_HEADER
+from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
+from sandbox.store.records import (
+    App,
+    NewApp,
+    NewOperation,
+    NewPayment,
+    Order,
+    Payment,
+    Shop,
+    Step,
+    Token,
+)
+from sandbox.store.tables import Connection
 
 DEFAULT_CARD = "4242424242424242"
 CLIENT_DETAILS = {
@@ -66,8 +76,6 @@ class CheckoutService:
         self.lifecycle = lifecycle
         self.self_url = self_url
         self.hkdf_info = hkdf_info
-        outbox.on_delivered["app.payment"] = self._remember_answer
-        outbox.on_delivered["app.offsite_payment"] = self._remember_answer
 
     # ---- checkout ---------------------------------------------------------------------------
 
@@ -79,74 +87,66 @@ class CheckoutService:
         kind = "offsite_payment" if request.offsite else "payment"
         with self.db.write() as conn:
             app = self._app(conn, shop, request.app, kind)
-            if kind == "payment" and not app["public_key"]:
-                raise Conflict(f"App '{app['name']}' has no public key to encrypt card data to")
+            if kind == "payment" and not app.public_key:
+                raise Conflict(f"App '{app.name}' has no public key to encrypt card data to")
             now = self.clock.now()
-            order_id = conn.execute(
-                "SELECT COALESCE(MAX(id), 1000) + 1 FROM orders WHERE shop_id = ?", (shop.id,)
-            ).fetchone()[0]
-            legacy_id = conn.execute(
-                "SELECT COALESCE(MAX(legacy_id), 0) + 1 FROM payments WHERE shop_id = ?",
-                (shop.id,),
-            ).fetchone()[0]
+            order_id = rows.next_order_id(conn, shop.id)
+            legacy_id = rows.next_legacy_id(conn, shop.id)
             payment_id = self.ids.numbered("PI", now)
-            conn.execute(
-                "INSERT INTO orders (shop_id, id, order_no, created_at) VALUES (?, ?, ?, ?)",
-                (shop.id, order_id, f"{now:%Y%m%d%H%M%S}{order_id}", to_storage(now)),
+            stamp = to_storage(now)
+            rows.insert_order(
+                conn, Order(shop.id, order_id, f"{now:%Y%m%d%H%M%S}{order_id}", stamp)
             )
             method = {
-                "gateway": app["name"],
-                "id": app["id"],
-                "name": app["name"],
+                "gateway": app.name,
+                "id": app.id,
+                "name": app.name,
                 "pay_type": "offsite" if request.offsite else "credit_card",
                 "payment_method_type": "online",
             }
             initial = self.fixtures.machines["payment"].initial
-            conn.execute(
-                "INSERT INTO payments (shop_id, payment_id, legacy_id, order_id, app_id, amount, "
-                "currency, manual_capture, test, state, state_entered_at, captured_amount, "
-                "refunded_amount, method, bank_code, pay_by_other, created_at, updated_at, kind, "
-                "card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, '0', '0', ?, '', 0, ?, ?, "
-                "?, ?)",
-                (
-                    shop.id,
-                    payment_id,
-                    legacy_id,
-                    order_id,
-                    app["id"],
-                    money.format_amount(amount, currency),
-                    currency,
-                    int(request.manual_capture),
-                    initial,
-                    to_storage(now),
-                    json.dumps(method, sort_keys=True),
-                    to_storage(now),
-                    to_storage(now),
-                    "offsite" if request.offsite else "card",
-                    pan[-4:] if pan else None,
+            rows.insert_payment(
+                conn,
+                NewPayment(
+                    shop_id=shop.id,
+                    payment_id=payment_id,
+                    legacy_id=legacy_id,
+                    order_id=order_id,
+                    app_id=app.id,
+                    amount=money.format_amount(amount, currency),
+                    currency=currency,
+                    manual_capture=request.manual_capture,
+                    state=initial,
+                    state_entered_at=stamp,
+                    method=method,
+                    created_at=stamp,
+                    updated_at=stamp,
+                    kind="offsite" if request.offsite else "card",
+                    card_last4=pan[-4:] if pan else None,
                 ),
             )
             record_history(
                 conn,
-                shop.id,
-                "payment",
-                payment_id,
-                payment_id,
-                "checkout",
-                "",
-                initial,
-                now,
-                "POST /_sandbox/checkouts",
+                Step(
+                    shop.id,
+                    "payment",
+                    payment_id,
+                    payment_id,
+                    "checkout",
+                    "",
+                    initial,
+                    stamp,
+                    "POST /_sandbox/checkouts",
+                ),
             )
-            if self.lifecycle.events is not None:
-                self.lifecycle.events.payment_created(conn, shop.id, payment_id, order_id)
+            self.lifecycle.events.payment_created(conn, shop.id, payment_id, order_id)
             body = self._payment_body(shop, app, payment_id, amount, currency, request, pan, holder)
             self._send_to_app(conn, shop, app, payment_id, kind, body)
         return {
             "paymentId": payment_id,
             "orderId": order_id,
             "shop": shop.handle,
-            "app": app["name"],
+            "app": app.name,
             "amount": money.format_amount(amount, currency),
             "currency": currency,
             "manualCapture": request.manual_capture,
@@ -178,16 +178,26 @@ class CheckoutService:
             raise invalid("card", "12 to 19 digits")
         return pan, holder, amount if amount is not None else "25.00"
 
-    def _payment_body(self, shop, app, payment_id, amount, currency, request, pan, holder):
+    def _payment_body(
+        self,
+        shop: Shop,
+        app: App,
+        payment_id: str,
+        amount: Decimal,
+        currency: str,
+        request: CheckoutRequest,
+        pan: str | None,
+        holder: str | None,
+    ) -> dict[str, Any]:
         now = self.clock.now()
         return_url = f"{self.self_url}/_sandbox/return?shop={shop.handle}&paymentId={payment_id}"
         body: dict[str, Any] = {
             "paymentId": payment_id,
             "amount": money.format_amount(amount, currency),
             "currency": currency,
-            "test": "true",
-            "manualCapture": "true" if request.manual_capture else "false",
-            "customer": CUSTOMER,
+            "test": flag(True),
+            "manualCapture": flag(request.manual_capture),
+            "customer": SEED_CUSTOMER,
             "purchaseInfo": _purchase_info(amount, currency),
         }
         if request.offsite:
@@ -202,22 +212,20 @@ class CheckoutService:
             "fullName": holder or "John Smith",
         }
         try:
-            data = crypto.encrypt_card(card, app["public_key"], self.hkdf_info)
+            data = crypto.encrypt_card(card, app.public_key or "", self.hkdf_info)
         except crypto.CryptoError as exc:
-            raise Conflict(f"App '{app['name']}': {exc}") from None
+            raise Conflict(f"App '{app.name}': {exc}") from None
         body["paymentMethod"] = {"data": {**data, "returnUrl": return_url}}
         body["clientDetails"] = CLIENT_DETAILS
         return body
 
-    def _remember_answer(self, message, outcome: Outcome) -> None:
+    def remember_answer(self, message: Message, outcome: Outcome) -> None:
+        """The app's immediate answer to a payment request (its 3-D Secure or redirect URL)."""
         answer = outcome.json()
-        if not isinstance(answer, dict):
+        if not isinstance(answer, dict) or message.payment_id is None:
             return
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE payments SET app_answer = ? WHERE shop_id = ? AND payment_id = ?",
-                (json.dumps(answer), message.shop_id, message.payment_id),
-            )
+            rows.set_app_answer(conn, message.shop_id, message.payment_id, answer)
 
     # ---- captures, voids, refunds -----------------------------------------------------------
 
@@ -230,55 +238,48 @@ class CheckoutService:
     def refund(self, handle: str, payment_id: str, raw_amount: Any) -> dict[str, Any]:
         return self._operation(handle, payment_id, "refund", raw_amount)
 
-    def _operation(self, handle, payment_id, kind, raw_amount) -> dict[str, Any]:
+    def _operation(
+        self, handle: str, payment_id: str, kind: str, raw_amount: Any
+    ) -> dict[str, Any]:
         shop = self._shop(handle)
         now = self.clock.now()
         with self.db.write() as conn:
-            payment = load_payment(conn, shop.id, payment_id)
+            payment = rows.load_payment(conn, shop.id, payment_id)
             if payment is None:
                 raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
             payment = self.lifecycle.apply_payment_timeouts(conn, payment, now)
             amount = self._check_operation(conn, payment, kind, raw_amount)
-            app = conn.execute("SELECT * FROM apps WHERE id = ?", (payment.app_id,)).fetchone()
+            app = rows.load_app(conn, payment.app_id) if payment.app_id is not None else None
             if app is None:
                 raise Conflict(f"Payment {payment_id} has no payment app to ask")
             prefix = {"capture": "CA", "void": "VO", "refund": "RE"}[kind]
             operation_id = self.ids.numbered(prefix, now)
             initial = self.fixtures.machines[kind].initial
             formatted = money.format_amount(amount, payment.currency) if amount else None
-            conn.execute(
-                "INSERT INTO operations (shop_id, kind, operation_id, payment_id, amount, state, "
-                "state_entered_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+            stamp = to_storage(now)
+            rows.insert_operation(
+                conn,
+                NewOperation(shop.id, kind, operation_id, payment_id, formatted, initial, stamp),
+            )
+            record_history(
+                conn,
+                Step(
                     shop.id,
                     kind,
                     operation_id,
                     payment_id,
-                    formatted,
+                    "request",
+                    "",
                     initial,
-                    to_storage(now),
-                    to_storage(now),
-                    to_storage(now),
+                    stamp,
+                    f"POST /_sandbox/payments/{payment_id}/{kind}s",
                 ),
             )
-            record_history(
-                conn,
-                shop.id,
-                kind,
-                operation_id,
-                payment_id,
-                "request",
-                "",
-                initial,
-                now,
-                f"POST /_sandbox/payments/{payment_id}/{kind}s",
-            )
-            if self.lifecycle.events is not None:
-                self.lifecycle.events.operation_created(conn, shop.id, kind, operation_id)
+            self.lifecycle.events.operation_created(conn, shop.id, kind, operation_id)
             body: dict[str, Any] = {
                 f"{kind}Id": operation_id,
                 "paymentId": payment_id,
-                "test": "true",
+                "test": flag(True),
             }
             if formatted:
                 body["amount"] = formatted
@@ -291,21 +292,26 @@ class CheckoutService:
             "state": initial,
         }
 
-    def _check_operation(self, conn, payment: Payment, kind: str, raw_amount) -> Decimal | None:
-        """What the platform refuses before it ever asks the app."""
+    def _check_operation(
+        self, conn: Connection, payment: Payment, kind: str, raw_amount: Any
+    ) -> Decimal | None:
+        """What the platform refuses before it ever asks the app: the payment's machine says
+        whether the event may fire; the amount must fit what is left once the requests
+        still waiting for the app's result are counted."""
         machine = self.fixtures.machines["payment"]
-        shown = machine.view(payment.state, "app_status")
         pending: dict[str, Decimal] = {}
-        for row in conn.execute(
-            "SELECT kind, amount, state FROM operations WHERE shop_id = ? AND payment_id = ?",
-            (payment.shop_id, payment.payment_id),
-        ):
-            if row["state"] == self.fixtures.machines[row["kind"]].initial:
-                pending[row["kind"]] = pending.get(row["kind"], Decimal(0)) + Decimal(
-                    row["amount"] or 0
+        for operation in rows.list_operations(conn, payment.shop_id, payment.payment_id):
+            if operation.state == self.fixtures.machines[operation.kind].initial:
+                pending[operation.kind] = pending.get(operation.kind, Decimal(0)) + (
+                    operation.amount or Decimal(0)
                 )
+        if kind == "refund":
+            left = payment.captured - payment.refunded - pending.get("refund", Decimal(0))
+        else:
+            left = payment.amount - payment.captured
+        allowed = machine.can_fire(payment.state, kind, payment.facts(event_amount=left))
         if kind in ("capture", "void"):
-            if shown != "AUTH_SUCCESS":
+            if not allowed:
                 done = {"capture": "captured", "void": "voided"}[kind]
                 raise Conflict(
                     f"Payment {payment.payment_id} is {payment.state}; only an "
@@ -318,14 +324,11 @@ class CheckoutService:
                 )
             if kind == "void":
                 return None
-            left = payment.amount - payment.captured
-        else:
-            if payment.captured <= 0 or shown != "SUCCESS":
-                raise Conflict(
-                    f"Payment {payment.payment_id} is {payment.state}; only a "
-                    "captured payment can be refunded"
-                )
-            left = payment.captured - payment.refunded - pending.get("refund", Decimal(0))
+        elif payment.captured <= 0 or not allowed:
+            raise Conflict(
+                f"Payment {payment.payment_id} is {payment.state}; only a "
+                "captured payment can be refunded"
+            )
         if left <= 0:
             raise Conflict(f"Payment {payment.payment_id} has nothing left to {kind}")
         amount = (
@@ -354,33 +357,26 @@ class CheckoutService:
             except crypto.CryptoError as exc:
                 raise invalid("publicKey", str(exc)) from None
         with self.db.write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM apps WHERE shop_id = ? AND name = ?", (shop.id, name)
-            ).fetchone():
+            if rows.find_app(conn, shop.id, name) is not None:
                 raise Conflict(
                     f"App '{name}' already exists in shop '{handle}'",
                     details={"name": ["already taken"]},
                 )
             secret, token = self.ids.secret(), self.ids.token()
             now = to_storage(self.clock.now())
-            app_id = conn.execute(
-                "INSERT INTO apps (shop_id, name, client_id, client_secret, scopes, activated, "
-                "urls, public_key) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                (
-                    shop.id,
-                    name,
-                    f"{handle}-{name}",
-                    secret,
-                    " ".join(scopes),
-                    json.dumps(urls),
-                    public_key,
+            app_id = rows.insert_app(
+                conn,
+                NewApp(
+                    shop_id=shop.id,
+                    name=name,
+                    client_id=f"{handle}-{name}",
+                    client_secret=secret,
+                    scopes=" ".join(scopes),
+                    urls=urls,
+                    public_key=public_key,
                 ),
-            ).lastrowid
-            conn.execute(
-                "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (token, shop.id, app_id, " ".join(scopes), now),
             )
+            rows.insert_token(conn, Token(token, shop.id, app_id, " ".join(scopes), now))
         return {
             "shop": handle,
             "name": name,
@@ -394,8 +390,19 @@ class CheckoutService:
 
     # ---- helpers ----------------------------------------------------------------------------
 
-    def _send_to_app(self, conn, shop: Shop, app, payment_id: str, kind: str, body: dict) -> None:
+    def _send_to_app(
+        self,
+        conn: Connection,
+        shop: Shop,
+        app: App,
+        payment_id: str,
+        kind: str,
+        body: dict[str, Any],
+    ) -> None:
         """A platform -> app request, through the outbox (sent once the caller commits)."""
+        url = app.urls.get(kind)
+        if not url:
+            raise Conflict(f"App '{app.name}' has no URL for {kind} requests")
         self.outbox.schedule(
             conn,
             shop_id=shop.id,
@@ -403,39 +410,30 @@ class CheckoutService:
             side="platform",
             kind=f"app.{kind}",
             method="POST",
-            url=_url(app, kind),
+            url=url,
             headers={SHOP_HEADER: shop.domain},
             body=body,
         )
 
     def _shop(self, handle: str) -> Shop:
-        shop = find_shop(self.db.read(), handle)
+        shop = rows.find_shop(self.db.read(), handle)
         if shop is None:
             raise NotFound(f"Shop '{handle}' not found")
         return shop
 
-    def _app(self, conn, shop: Shop, name: str | None, kind: str):
-        rows = conn.execute(
-            "SELECT * FROM apps WHERE shop_id = ? ORDER BY id", (shop.id,)
-        ).fetchall()
+    def _app(self, conn: Connection, shop: Shop, name: str | None, kind: str) -> App:
+        apps = rows.list_apps(conn, shop.id)
         if name is not None:
-            rows = [r for r in rows if r["name"] == name]
-            if not rows:
+            apps = [a for a in apps if a.name == name]
+            if not apps:
                 raise NotFound(
                     f"App '{name}' not found in shop '{shop.handle}'",
                     details={"app": [f"unknown app '{name}'"]},
                 )
-        usable = [r for r in rows if json.loads(r["urls"]).get(kind)]
+        usable = [a for a in apps if a.urls.get(kind)]
         if not usable:
             raise Conflict(f"No app in shop '{shop.handle}' has a URL for {kind} requests")
         return usable[0]
-
-
-def _url(app, kind: str) -> str:
-    url = json.loads(app["urls"]).get(kind)
-    if not url:
-        raise Conflict(f"App '{app['name']}' has no URL for {kind} requests")
-    return url
 
 
 def _purchase_info(amount: Decimal, currency: str) -> dict[str, Any]:

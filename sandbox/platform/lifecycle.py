@@ -6,28 +6,48 @@ timeouts that came due on the sandbox clock (applied lazily, whenever an object 
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sandbox.core.machine import Facts, Machine, TransitionRefused
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict
-from sandbox.platform.records import Operation, Payment, load_payment
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
+from sandbox.store.records import Operation, Payment, Step
+from sandbox.store.tables import Connection
+
+
+class Events(Protocol):
+    """Told of every change, in the same transaction (the platform's webhook events)."""
+
+    def payment_created(self, conn: Connection, shop_id: int, payment_id: str, order_id: int): ...
+
+    def payment_moved(
+        self, conn: Connection, shop_id: int, payment_id: str, before: str, after: str
+    ) -> None: ...
+
+    def operation_created(
+        self, conn: Connection, shop_id: int, kind: str, operation_id: str
+    ) -> None: ...
+
+    def operation_moved(
+        self, conn: Connection, shop_id: int, kind: str, operation_id: str
+    ) -> None: ...
 
 
 class Lifecycle:
-    def __init__(self, db: Database, machines: dict[str, Machine]):
+    def __init__(self, db: Database, machines: dict[str, Machine], events: Events):
         self.db = db
         self.machines = machines
-        # Told of every change in the same transaction (webhook events); set by create_app.
-        self.events = None
+        self.events = events
 
     # ---- reading, with due timeouts applied ------------------------------------------------
 
-    def settled_payment(self, payment: Payment, now_fn) -> Payment:
+    def settled_payment(self, payment: Payment, now_fn: Callable[[], datetime]) -> Payment:
         """``payment`` with any due timeouts applied (and stored); free when none can apply."""
         machine = self.machines["payment"]
         if not any(t.timeout for t in machine.transitions_from(payment.state)):
@@ -39,10 +59,10 @@ class Lifecycle:
         ):
             return payment
         with self.db.write() as conn:
-            current = load_payment(conn, payment.shop_id, payment.payment_id)
+            current = rows.load_payment(conn, payment.shop_id, payment.payment_id)
             return self.apply_payment_timeouts(conn, current, now) if current else payment
 
-    def apply_payment_timeouts(self, conn, payment: Payment, now: datetime) -> Payment:
+    def apply_payment_timeouts(self, conn: Connection, payment: Payment, now: datetime) -> Payment:
         machine = self.machines["payment"]
         for _ in range(len(machine.states) + 1):  # a chain of timeouts ends; a loop must not
             due = machine.due_timeout(payment.state, payment.state_entered_at, now, payment.facts())
@@ -50,11 +70,11 @@ class Lifecycle:
                 break
             transition, at = due
             payment = self._move_payment(
-                conn, payment, transition.event, transition.target, at, "timeout", payment.facts()
+                conn, payment, (transition.event, transition.target, at, "timeout"), payment.facts()
             )
         return payment
 
-    def settled_operation(self, conn, operation: Operation, now: datetime) -> Operation:
+    def settled_operation(self, conn: Connection, operation: Operation, now: datetime) -> Operation:
         machine = self.machines[operation.kind]
         for _ in range(len(machine.states) + 1):
             due = machine.due_timeout(operation.state, operation.state_entered_at, now, Facts())
@@ -62,7 +82,7 @@ class Lifecycle:
                 break
             transition, at = due
             operation = self._move_operation(
-                conn, operation, transition.event, transition.target, at, "timeout"
+                conn, operation, (transition.event, transition.target, at, "timeout")
             )
         return operation
 
@@ -70,7 +90,7 @@ class Lifecycle:
 
     def fire_payment(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         payment: Payment,
         event: str,
         now: datetime,
@@ -86,11 +106,11 @@ class Lifecycle:
             raise Conflict(f"Payment {payment.payment_id} {_refusal(exc)}") from None
         if channel_id:
             payment = replace(payment, channel_payment_id=channel_id)
-        return self._move_payment(conn, payment, event, transition.target, now, cause, facts)
+        return self._move_payment(conn, payment, (event, transition.target, now, cause), facts)
 
     def fire_operation(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         operation: Operation,
         event: str,
         now: datetime,
@@ -106,12 +126,20 @@ class Lifecycle:
             ) from None
         if channel_id:
             operation = replace(operation, channel_id=channel_id)
-        return self._move_operation(conn, operation, event, transition.target, now, cause)
+        return self._move_operation(conn, operation, (event, transition.target, now, cause))
 
     # ---- persistence -----------------------------------------------------------------------
 
-    def _move_payment(self, conn, payment, event, target, at, cause, facts: Facts) -> Payment:
-        """Enter ``target``; the money moves as the event says (documented per event)."""
+    def _move_payment(
+        self,
+        conn: Connection,
+        payment: Payment,
+        step: tuple[str, str, datetime, str],
+        facts: Facts,
+    ) -> Payment:
+        """Enter the target state; the money moves as the event says (documented per event).
+        ``step`` is (event, target, at, cause)."""
+        event, target, at, cause = step
         captured, refunded, paid_at = payment.captured, payment.refunded, payment.paid_at
         shown = self.machines["payment"].view(target, "app_status")
         if event == "succeed" and shown == "SUCCESS":
@@ -129,80 +157,50 @@ class Lifecycle:
             paid_at=paid_at,
             updated_at=at,
         )
-        conn.execute(
-            "UPDATE payments SET state = ?, state_entered_at = ?, captured_amount = ?, "
-            "refunded_amount = ?, paid_at = ?, updated_at = ?, channel_payment_id = ? "
-            "WHERE shop_id = ? AND payment_id = ?",
-            (
-                target,
-                to_storage(at),
-                str(captured),
-                str(refunded),
-                to_storage(paid_at) if paid_at else None,
-                to_storage(at),
-                moved.channel_payment_id,
-                payment.shop_id,
-                payment.payment_id,
-            ),
-        )
-        if self.events is not None:
-            self.events.payment_moved(
-                conn, payment.shop_id, payment.payment_id, payment.state, target
-            )
+        rows.save_payment_state(conn, moved)
+        self.events.payment_moved(conn, payment.shop_id, payment.payment_id, payment.state, target)
         record_history(
             conn,
-            payment.shop_id,
-            "payment",
-            payment.payment_id,
-            payment.payment_id,
-            event,
-            payment.state,
-            target,
-            at,
-            cause,
+            Step(
+                payment.shop_id,
+                "payment",
+                payment.payment_id,
+                payment.payment_id,
+                event,
+                payment.state,
+                target,
+                to_storage(at),
+                cause,
+            ),
         )
         return moved
 
-    def _move_operation(self, conn, operation, event, target, at, cause) -> Operation:
+    def _move_operation(
+        self, conn: Connection, operation: Operation, step: tuple[str, str, datetime, str]
+    ) -> Operation:
+        event, target, at, cause = step
         moved = replace(operation, state=target, state_entered_at=at)
-        conn.execute(
-            "UPDATE operations SET state = ?, state_entered_at = ?, channel_id = ?, updated_at = ? "
-            "WHERE shop_id = ? AND kind = ? AND operation_id = ?",
-            (
-                target,
-                to_storage(at),
-                moved.channel_id,
-                to_storage(at),
+        rows.save_operation_state(conn, moved)
+        self.events.operation_moved(conn, operation.shop_id, operation.kind, operation.operation_id)
+        record_history(
+            conn,
+            Step(
                 operation.shop_id,
                 operation.kind,
                 operation.operation_id,
+                operation.payment_id,
+                event,
+                operation.state,
+                target,
+                to_storage(at),
+                cause,
             ),
-        )
-        if self.events is not None:
-            self.events.operation_moved(
-                conn, operation.shop_id, operation.kind, operation.operation_id
-            )
-        record_history(
-            conn,
-            operation.shop_id,
-            operation.kind,
-            operation.operation_id,
-            operation.payment_id,
-            event,
-            operation.state,
-            target,
-            at,
-            cause,
         )
         return moved
 
 
-def record_history(conn, shop_id, kind, object_id, payment_id, event, source, target, at, cause):
-    conn.execute(
-        "INSERT INTO history (shop_id, kind, object_id, payment_id, event, from_state, to_state, "
-        "at, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (shop_id, kind, object_id, payment_id, event, source, target, to_storage(at), cause),
-    )
+def record_history(conn: Connection, step: Step) -> None:
+    rows.insert_step(conn, step)
 
 
 def _refusal(exc: TransitionRefused) -> str:

@@ -3,9 +3,8 @@ expiry on the sandbox clock), access scopes, uninstall, and signed app-launch UR
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -17,19 +16,14 @@ from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from sandbox.platform.auth import Principal
-from sandbox.platform.records import Shop, find_shop, load_shop
+from sandbox.protocol import sign_launch
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
+from sandbox.store.records import App, Shop, Token
 
 ONLINE_TTL = timedelta(seconds=86399)
 SESSION_TTL = timedelta(minutes=1)
 TOKEN_TYPES = ("online-access-token", "offline-access-token")
-
-
-def sign_launch(params: dict[str, str], secret: str) -> str:
-    """Genstore's query signature: drop ``hmac``, sort by key, join ``k=v`` with ``&`` (values
-    as they are, not URL-decoded), HMAC-SHA256 with the client secret, hex."""
-    message = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "hmac")
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def demo_user(user_id: int, shop: Shop) -> dict[str, Any]:
@@ -41,7 +35,7 @@ def demo_user(user_id: int, shop: Shop) -> dict[str, Any]:
 
 
 class OAuthService:
-    def __init__(self, db: Database, clock: Clock, ids: Ids, resolve=lambda url: url):
+    def __init__(self, db: Database, clock: Clock, ids: Ids, resolve: Callable[[str], str]):
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -56,7 +50,7 @@ class OAuthService:
         claims = {
             "iss": f"https://{shop.domain}/admin",
             "dest": f"https://{shop.domain}",
-            "aud": app["client_id"],
+            "aud": app.client_id,
             "sub": str(user_id),
             "exp": int((now + SESSION_TTL).timestamp()),
             "nbf": issued,
@@ -64,18 +58,18 @@ class OAuthService:
             "jti": self.ids.suffix(16),
             "sid": self.ids.suffix(16),
         }
-        token = jwt.encode(claims, app["client_secret"], algorithm="HS256")
+        token = jwt.encode(claims, app.client_secret, algorithm="HS256")
         return {"sessionToken": token, "expiresAt": to_storage(now + SESSION_TTL)}
 
     def launch_url(self, handle: str, app_name: str, path: str) -> dict[str, Any]:
         shop, app = self._shop_app(handle, app_name)
-        urls = json.loads(app["urls"])
+        urls = app.urls
         base = urls.get("launch") or _origin(urls.get("payment") or urls.get("offsite_payment"))
         if not base:
             raise ApiError(f"App '{app_name}' has no launch URL", status=409)
         params = {"shop": shop.domain, "shopId": str(shop.id),
                   "timestamp": str(int(self.clock.now().timestamp()))}  # fmt: skip
-        params["hmac"] = sign_launch(params, app["client_secret"])
+        params["hmac"] = sign_launch(params, app.client_secret)
         target = self.resolve(base).rstrip("/")
         if path.strip("/"):
             target += "/" + path.lstrip("/")
@@ -85,14 +79,16 @@ class OAuthService:
 
     def exchange(self, body: dict[str, Any]) -> dict[str, Any]:
         conn = self.db.read()
-        app = conn.execute("SELECT * FROM apps WHERE client_id = ?", (body["clientId"],)).fetchone()
-        if app is None or not hmac.compare_digest(app["client_secret"], body["clientSecret"]):
+        app = rows.app_by_client_id(conn, body["clientId"])
+        if app is None or not hmac.compare_digest(app.client_secret, body["clientSecret"]):
             raise Unauthorized("Invalid client credentials")
         if body["grantType"] != "token-exchange":
             raise BadRequest("Unsupported grantType: use token-exchange",
                              details={"grantType": ["must be token-exchange"]})  # fmt: skip
         claims = self._verify(body["subjectToken"], app)
-        shop = load_shop(conn, app["shop_id"])
+        shop = rows.load_shop(conn, app.shop_id)
+        if shop is None:  # the app's shop was reset away
+            raise Unauthorized("Invalid client credentials")
         if claims.get("dest") != f"https://{shop.domain}":
             raise BadRequest("Invalid subject token: issued for another shop")
         user_id = int(claims["sub"]) if str(claims.get("sub", "")).isdigit() else 1
@@ -100,22 +96,28 @@ class OAuthService:
         now = self.clock.now()
         token = self.ids.token()
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at, expires_at, "
-                "user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (token, shop.id, app["id"], app["scopes"], to_storage(now),
-                 to_storage(now + ONLINE_TTL) if online else None, user_id if online else None),
-            )  # fmt: skip
-        answer: dict[str, Any] = {"accessToken": token, "scope": ",".join(app["scopes"].split())}
+            rows.insert_token(
+                conn,
+                Token(
+                    token,
+                    shop.id,
+                    app.id,
+                    app.scopes,
+                    to_storage(now),
+                    expires_at=to_storage(now + ONLINE_TTL) if online else None,
+                    user_id=user_id if online else None,
+                ),
+            )
+        answer: dict[str, Any] = {"accessToken": token, "scope": ",".join(app.scopes.split())}
         if online:
             answer["expiresIn"] = int(ONLINE_TTL.total_seconds())
             answer["associatedUser"] = demo_user(user_id, shop)
         return answer
 
-    def _verify(self, token: str, app) -> dict[str, Any]:
+    def _verify(self, token: str, app: App) -> dict[str, Any]:
         try:
             claims = jwt.decode(
-                token, app["client_secret"], algorithms=["HS256"], audience=app["client_id"],
+                token, app.client_secret, algorithms=["HS256"], audience=app.client_id,
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )  # fmt: skip
         except jwt.InvalidTokenError as exc:
@@ -134,23 +136,14 @@ class OAuthService:
             raise Forbidden("uninstall needs the access token of an app")
         now = to_storage(self.clock.now())
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE shop_id = ? AND app_id = ? AND "
-                "revoked_at IS NULL",
-                (now, principal.shop_id, principal.app_id),
-            )
-            conn.execute("UPDATE apps SET activated = 0, activated_at = NULL WHERE id = ?",
-                         (principal.app_id,))  # fmt: skip
+            rows.revoke_app_tokens(conn, principal.shop_id, principal.app_id, now)
+            rows.set_app_activated(conn, principal.app_id, False, None)
 
-    def _shop_app(self, handle: str, app_name: str):
-        shop = find_shop(self.db.read(), handle)
+    def _shop_app(self, handle: str, app_name: str) -> tuple[Shop, App]:
+        shop = rows.find_shop(self.db.read(), handle)
         if shop is None:
             raise NotFound(f"Shop '{handle}' not found")
-        app = (
-            self.db.read()
-            .execute("SELECT * FROM apps WHERE shop_id = ? AND name = ?", (shop.id, app_name))
-            .fetchone()
-        )
+        app = rows.find_app(self.db.read(), shop.id, app_name)
         if app is None:
             raise NotFound(f"App '{app_name}' not found in shop '{handle}'")
         return shop, app

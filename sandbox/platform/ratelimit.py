@@ -11,9 +11,9 @@ from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.errors import TooManyRequests
 from sandbox.platform.auth import Principal
+from sandbox.protocol import RATE_LIMIT_HEADER as HEADER
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
-
-HEADER = "X-Genstore-Shop-Api-Rate-Limit"
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,16 @@ class RateLimiter:
         client = f"app:{principal.app_id}" if principal.app_id else f"token:{principal.token}"
         now = self.clock.now()
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT tokens, updated_at FROM rate_buckets WHERE shop_id = ? AND client = ?",
-                (principal.shop_id, client),
-            ).fetchone()
+            stored = rows.load_bucket(conn, principal.shop_id, client)
             tokens = float(bucket.size)
-            if row is not None:
-                elapsed = max((now - from_storage(row["updated_at"])).total_seconds(), 0.0)
-                tokens = min(bucket.size, row["tokens"] + elapsed * bucket.per_second)
+            if stored is not None:
+                left, counted_at = stored
+                elapsed = max((now - from_storage(counted_at)).total_seconds(), 0.0)
+                tokens = min(bucket.size, left + elapsed * bucket.per_second)
             allowed = tokens >= 1
             if allowed:
                 tokens -= 1
-            conn.execute(
-                "INSERT INTO rate_buckets (shop_id, client, tokens, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (shop_id, client) DO UPDATE SET tokens = excluded.tokens, "
-                "updated_at = excluded.updated_at",
-                (principal.shop_id, client, tokens, to_storage(now)),
-            )
+            rows.save_bucket(conn, principal.shop_id, client, tokens, to_storage(now))
         used = bucket.size - math.floor(tokens)
         header = f"{used}/{bucket.size}"
         if not allowed:
@@ -68,13 +61,7 @@ class RateLimiter:
         return header
 
     def _bucket(self, principal: Principal) -> Bucket | None:
-        row = (
-            self.db.read()
-            .execute(
-                "SELECT rate_size, rate_per_second FROM shops WHERE id = ?", (principal.shop_id,)
-            )
-            .fetchone()
-        )
-        if row is None or row["rate_size"] is None:
+        shop = rows.load_shop(self.db.read(), principal.shop_id)
+        if shop is None or shop.rate_size is None or shop.rate_per_second is None:
             return None
-        return Bucket(row["rate_size"], row["rate_per_second"])
+        return Bucket(shop.rate_size, shop.rate_per_second)

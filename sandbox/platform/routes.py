@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Response, g, request
 
 from sandbox.errors import invalid
+from sandbox.http import Blueprint, ErrorSchema, dump_json
 from sandbox.platform import schemas as s
 from sandbox.platform.callbacks import Result
 from sandbox.platform.service import ORDER_SCOPES, PAYMENT_APP_SCOPES, TRANSACTION_SCOPES
-from sandbox.web import Blueprint, ErrorSchema, dump_json, secured, services
+from sandbox.platform.surface import secured, surface
 
 callbacks = Blueprint(
     "payment-app callbacks",
@@ -45,7 +46,7 @@ def _result(pay: dict, id_field: str, channel_field: str, path_id: str) -> Resul
 @callbacks.response(200, s.Empty)
 def account_authorize(body):
     """Update the account authorization result"""
-    services().platform.callbacks.account_authorize(g.principal, body["pay"]["ready"])
+    surface().platform.callbacks.account_authorize(g.principal, body["pay"]["ready"])
     return {}
 
 
@@ -58,7 +59,7 @@ def account_authorize(body):
 def payment_result(body, payment_id):
     """Update the payment result"""
     result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
-    services().platform.callbacks.payment_result(g.principal, "payment", payment_id, result)
+    surface().platform.callbacks.payment_result(g.principal, "payment", payment_id, result)
     return {}
 
 
@@ -71,7 +72,7 @@ def payment_result(body, payment_id):
 def pre_authorize_result(body, payment_id):
     """Update the authorization result of a manual-capture payment"""
     result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
-    services().platform.callbacks.payment_result(g.principal, "pre_authorize", payment_id, result)
+    surface().platform.callbacks.payment_result(g.principal, "pre_authorize", payment_id, result)
     return {}
 
 
@@ -84,7 +85,7 @@ def pre_authorize_result(body, payment_id):
 def capture_result(body, capture_id):
     """Update the capture result"""
     result = _result(body["pay"], "captureId", "channelCaptureId", capture_id)
-    services().platform.callbacks.operation_result(g.principal, "capture", capture_id, result)
+    surface().platform.callbacks.operation_result(g.principal, "capture", capture_id, result)
     return {}
 
 
@@ -97,7 +98,7 @@ def capture_result(body, capture_id):
 def void_result(body, void_id):
     """Update the void (cancel authorization) result"""
     result = _result(body["pay"], "voidId", "channelVoidId", void_id)
-    services().platform.callbacks.operation_result(g.principal, "void", void_id, result)
+    surface().platform.callbacks.operation_result(g.principal, "void", void_id, result)
     return {}
 
 
@@ -110,7 +111,7 @@ def void_result(body, void_id):
 def refund_result(body, refund_id):
     """Update the refund result"""
     result = _result(body["pay"], "refundId", "channelRefundId", refund_id)
-    services().platform.callbacks.operation_result(g.principal, "refund", refund_id, result)
+    surface().platform.callbacks.operation_result(g.principal, "refund", refund_id, result)
     return {}
 
 
@@ -120,7 +121,7 @@ def refund_result(body, refund_id):
 @transactions.alt_response(404, schema=ErrorSchema, description="Unknown payment")
 def get_payment(payment_id):
     """Get payment"""
-    return services().platform.transaction(g.principal, payment_id)
+    return surface().platform.transaction(g.principal, payment_id)
 
 
 @legacy.route("/<int:order_id>/payments", methods=["GET"])
@@ -130,7 +131,7 @@ def get_payment(payment_id):
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def list_order_payments(query, order_id):
     """Get all payments of an order"""
-    platform = services().platform
+    platform = surface().platform
     fields = platform.parse_fields(query.get("fields"))
     return {"payments": platform.legacy_payments(g.principal, order_id, fields)}
 
@@ -141,7 +142,7 @@ def list_order_payments(query, order_id):
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def count_order_payments(order_id):
     """Count the payments of an order"""
-    return {"count": services().platform.legacy_count(g.principal, order_id)}
+    return {"count": surface().platform.legacy_count(g.principal, order_id)}
 
 
 @legacy.route("/<int:order_id>/payments/<int:payment_id>", methods=["GET"])
@@ -151,7 +152,7 @@ def count_order_payments(order_id):
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def get_order_payment(query, order_id, payment_id):
     """Get one payment of an order"""
-    platform = services().platform
+    platform = surface().platform
     fields = platform.parse_fields(query.get("fields"))
     return {"payment": platform.legacy_payment(g.principal, order_id, payment_id, fields)}
 
@@ -167,7 +168,7 @@ oauth = Blueprint(
 @oauth.alt_response(401, schema=ErrorSchema, description="Invalid client credentials")
 def token_exchange(body):
     """Exchange a session token for an online or offline access token"""
-    return services().oauth.exchange(body)
+    return surface().oauth.exchange(body)
 
 
 @oauth.route("/api/202412/oauth2/access_scopes", methods=["GET"])
@@ -175,7 +176,7 @@ def token_exchange(body):
 @oauth.response(200, s.AccessScopes)
 def access_scopes():
     """The scopes the access token holds"""
-    return services().oauth.access_scopes(g.principal)
+    return surface().oauth.access_scopes(g.principal)
 
 
 @oauth.route("/api/202412/oauth2/uninstall", methods=["DELETE"])
@@ -183,7 +184,7 @@ def access_scopes():
 @oauth.response(200, s.Empty)
 def uninstall():
     """Uninstall the app from the shop: its access tokens stop working"""
-    services().oauth.uninstall(g.principal)
+    surface().oauth.uninstall(g.principal)
     return {}
 
 
@@ -205,7 +206,7 @@ webhooks = Blueprint(
 def create_webhook(body):
     """Subscribe an address to a topic"""
     hook = body["webhook"]
-    return services().webhooks.create(g.principal, hook["address"], hook["topic"])
+    return surface().webhooks.create(g.principal, hook["address"], hook["topic"])
 
 
 @webhooks.route("", methods=["GET"])
@@ -214,7 +215,7 @@ def create_webhook(body):
 @webhooks.response(200, s.WebhookList)
 def list_webhooks(query):
     """The app's subscriptions, a page at a time (Link header: rel=previous, rel=next)"""
-    body, link = services().webhooks.list(
+    body, link = surface().webhooks.list(
         g.principal,
         query["limit"],
         query.get("pageToken"),
@@ -232,7 +233,7 @@ def list_webhooks(query):
 @webhooks.response(200, s.WebhookCount)
 def count_webhooks():
     """How many subscriptions the app has"""
-    return services().webhooks.count(g.principal)
+    return surface().webhooks.count(g.principal)
 
 
 @webhooks.route("/<int:webhook_id>", methods=["GET"])
@@ -241,7 +242,7 @@ def count_webhooks():
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
 def get_webhook(webhook_id):
     """One subscription"""
-    return services().webhooks.get(g.principal, webhook_id)
+    return surface().webhooks.get(g.principal, webhook_id)
 
 
 @webhooks.route("/<int:webhook_id>", methods=["PUT"])
@@ -251,7 +252,7 @@ def get_webhook(webhook_id):
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
 def update_webhook(body, webhook_id):
     """Change a subscription's address or topic (it also starts receiving again)"""
-    return services().webhooks.update(g.principal, webhook_id, body["webhook"])
+    return surface().webhooks.update(g.principal, webhook_id, body["webhook"])
 
 
 @webhooks.route("/<int:webhook_id>", methods=["DELETE"])
@@ -260,7 +261,7 @@ def update_webhook(body, webhook_id):
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
 def delete_webhook(webhook_id):
     """Remove a subscription"""
-    services().webhooks.delete(g.principal, webhook_id)
+    surface().webhooks.delete(g.principal, webhook_id)
     return {}
 
 

@@ -11,15 +11,9 @@ from sandbox.platform import views
 from sandbox.platform.auth import Principal, authenticate, require_any
 from sandbox.platform.callbacks import Callbacks
 from sandbox.platform.lifecycle import Lifecycle
-from sandbox.platform.records import (
-    Payment,
-    Shop,
-    load_order,
-    load_order_payments,
-    load_payment_with_context,
-    load_shop,
-)
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
+from sandbox.store.records import Payment, Shop
 
 TRANSACTION_SCOPES = ("read_payments_transaction", "write_payments_transaction")
 ORDER_SCOPES = ("read_orders", "write_orders")
@@ -28,13 +22,18 @@ PAYMENT_APP_SCOPES = ("write_payment",)
 
 class PlatformService:
     def __init__(
-        self, db: Database, fixtures: Fixtures, clock: Clock, lifecycle: Lifecycle | None = None
+        self,
+        db: Database,
+        fixtures: Fixtures,
+        clock: Clock,
+        lifecycle: Lifecycle,
+        callbacks: Callbacks,
     ):
         self.db = db
         self.fixtures = fixtures
         self.clock = clock
-        self.lifecycle = lifecycle or Lifecycle(db, fixtures.machines)
-        self.callbacks = Callbacks(db, self.lifecycle, clock.now)
+        self.lifecycle = lifecycle
+        self.callbacks = callbacks
 
     def principal(self, token: str | None, scopes: tuple[str, ...]) -> Principal:
         principal = authenticate(self.db, token, self.clock.now)
@@ -52,8 +51,8 @@ class PlatformService:
             body, _ = self._transaction(principal, payment_id)
         return body
 
-    def _transaction(self, principal: Principal, payment_id: str) -> tuple[dict, Any]:
-        found = load_payment_with_context(self.db.read(), principal.shop_id, payment_id)
+    def _transaction(self, principal: Principal, payment_id: str) -> tuple[dict[str, Any], Any]:
+        found = rows.load_payment_with_context(self.db.read(), principal.shop_id, payment_id)
         if found is None:
             raise NotFound(f"Payment {payment_id} not found")
         payment, order_no, shop = found
@@ -108,17 +107,17 @@ class PlatformService:
     # ---- helpers --------------------------------------------------------------------------
 
     def _shop(self, shop_id: int) -> Shop:
-        shop = load_shop(self.db.read(), shop_id)
+        shop = rows.load_shop(self.db.read(), shop_id)
         if shop is None:  # the shop was reset away under a live token
             raise NotFound("Shop not found")
         return shop
 
     def _order_payments(self, principal: Principal, order_id: int) -> tuple[Shop, list[Payment]]:
         conn = self.db.read()
-        if load_order(conn, principal.shop_id, order_id) is None:
+        if rows.load_order(conn, principal.shop_id, order_id) is None:
             raise NotFound(f"Order {order_id} not found")
         payments = [
             self.lifecycle.settled_payment(p, self.clock.now)
-            for p in load_order_payments(conn, principal.shop_id, order_id)
+            for p in rows.load_order_payments(conn, principal.shop_id, order_id)
         ]
         return self._shop(principal.shop_id), payments

@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.core import money
 from sandbox.core.machine import GUARDS, Machine
 from sandbox.core.timefmt import iso_millis, iso_seconds
-from sandbox.platform.records import Payment, Shop
+from sandbox.store.records import Payment, Shop
 
 LEGACY_FIELDS = (
     "amount",

@@ -16,13 +16,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.core.clock import Clock
+from sandbox.core.fixtures import Fixtures
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, Forbidden, NotFound, invalid
 from sandbox.outbox import Message, Outbox, Outcome
 from sandbox.platform import views
 from sandbox.platform.auth import Principal
-from sandbox.platform.records import load_payment_with_context
+from sandbox.protocol import SHOP_HEADER
+from sandbox.protocol import WEBHOOK_HMAC_HEADER as HMAC_HEADER
+from sandbox.protocol import WEBHOOK_ID_HEADER as ID_HEADER
+from sandbox.protocol import WEBHOOK_TOPIC_HEADER as TOPIC_HEADER
+from sandbox.store import outbox as messages
+from sandbox.store import platform as rows
 from sandbox.store.db import Database
+from sandbox.store.records import Webhook
+from sandbox.store.tables import Connection
 
 TOPICS = {
     "orders/create": "a checkout created an order",
@@ -34,10 +42,6 @@ TOPICS = {
 }
 MAX_FAILURES = 8
 DEFAULT_LIMIT, MAX_LIMIT = 50, 250
-TOPIC_HEADER = "X-Genstore-Topic"
-HMAC_HEADER = "X-Genstore-Hmac-Sha256"
-SHOP_HEADER = "X-Genstore-Shop-Domain"
-ID_HEADER = "X-Genstore-Webhook-Id"
 
 
 def signature(raw_body: bytes, secret: str) -> str:
@@ -50,7 +54,6 @@ class Webhooks:
         self.db = db
         self.clock = clock
         self.outbox = outbox
-        outbox.on_attempt["webhook"] = self._after_attempt
 
     # ---- subscriptions ----------------------------------------------------------------------
 
@@ -59,20 +62,12 @@ class Webhooks:
         _check(address, topic)
         now = to_storage(self.clock.now())
         with self.db.write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM webhooks WHERE shop_id = ? AND app_id = ? AND address = ? AND "
-                "topic = ?",
-                (principal.shop_id, app_id, address, topic),
-            ).fetchone():
+            if rows.find_webhook(conn, principal.shop_id, app_id, address, topic) is not None:
                 raise Conflict(
                     "This address is already subscribed to this topic",
                     details={"webhook.address": ["already subscribed"]},
                 )
-            webhook_id = conn.execute(
-                "INSERT INTO webhooks (shop_id, app_id, address, topic, created_at, updated_at, "
-                "failures) VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (principal.shop_id, app_id, address, topic, now, now),
-            ).lastrowid
+            webhook_id = rows.insert_webhook(conn, principal.shop_id, app_id, address, topic, now)
         return {"webhook": self._view(self._row(principal, webhook_id))}
 
     def list(
@@ -86,113 +81,82 @@ class Webhooks:
         """A page of subscriptions in id order, and the Link header for its neighbours."""
         app_id = _app(principal)
         direction, cursor = _parse_token(page_token)
-        where, params = ["shop_id = ?", "app_id = ?"], [principal.shop_id, app_id]
-        if since_id is not None:
-            where.append("id > ?")
-            params.append(since_id)
-        if direction == "next":
-            where.append("id > ?")
-            params.append(cursor)
-        elif direction == "previous":
-            where.append("id < ?")
-            params.append(cursor)
-        order = "DESC" if direction == "previous" else "ASC"
-        rows = (
-            self.db.read()
-            .execute(
-                f"SELECT * FROM webhooks WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?",
-                (*params, limit + 1),
-            )
-            .fetchall()
+        after = [bound for bound in (since_id, cursor if direction == "next" else None) if bound]
+        before = cursor if direction == "previous" else None
+        found = rows.page_webhooks(
+            self.db.read(), principal.shop_id, app_id, after, before, limit + 1
         )
-        more = len(rows) > limit
-        rows = rows[:limit]
+        more = len(found) > limit
+        found = found[:limit]
         if direction == "previous":
-            rows.reverse()
+            found.reverse()
         links = []
         query = {"limit": limit, **({"sinceId": since_id} if since_id is not None else {})}
-        if rows and (direction == "next" or (direction == "previous" and more)):
-            token = _token("previous", rows[0]["id"])
+        if found and (direction == "next" or (direction == "previous" and more)):
+            token = _token("previous", found[0].id)
             links.append(f'<{base_url}?{urlencode({**query, "pageToken": token})}>; rel="previous"')
-        if rows and (more if direction != "previous" else True):
-            token = _token("next", rows[-1]["id"])
+        if found and (more if direction != "previous" else True):
+            token = _token("next", found[-1].id)
             links.append(f'<{base_url}?{urlencode({**query, "pageToken": token})}>; rel="next"')
-        return {"webhooks": [self._view(r) for r in rows]}, ", ".join(links) or None
+        return {"webhooks": [self._view(w) for w in found]}, ", ".join(links) or None
 
     def count(self, principal: Principal) -> dict[str, int]:
-        row = (
-            self.db.read()
-            .execute(
-                "SELECT COUNT(*) FROM webhooks WHERE shop_id = ? AND app_id = ?",
-                (principal.shop_id, _app(principal)),
-            )
-            .fetchone()
-        )
-        return {"count": row[0]}
+        return {"count": rows.count_webhooks(self.db.read(), principal.shop_id, _app(principal))}
 
     def get(self, principal: Principal, webhook_id: int) -> dict[str, Any]:
         return {"webhook": self._view(self._row(principal, webhook_id))}
 
-    def update(self, principal: Principal, webhook_id: int, changes: dict[str, Any]):
-        row = self._row(principal, webhook_id)
-        address = changes.get("address", row["address"])
-        topic = changes.get("topic", row["topic"])
+    def update(
+        self, principal: Principal, webhook_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        hook = self._row(principal, webhook_id)
+        address = changes.get("address", hook.address)
+        topic = changes.get("topic", hook.topic)
         _check(address, topic)
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE webhooks SET address = ?, topic = ?, updated_at = ?, failures = 0, "
-                "disabled_at = NULL WHERE id = ?",
-                (address, topic, to_storage(self.clock.now()), webhook_id),
-            )
+            rows.change_webhook(conn, webhook_id, address, topic, to_storage(self.clock.now()))
         return self.get(principal, webhook_id)
 
     def delete(self, principal: Principal, webhook_id: int) -> None:
         self._row(principal, webhook_id)
         with self.db.write() as conn:
-            conn.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,))
+            rows.delete_webhook(conn, webhook_id)
 
-    def _row(self, principal: Principal, webhook_id: int):
-        row = (
-            self.db.read()
-            .execute(
-                "SELECT * FROM webhooks WHERE id = ? AND shop_id = ? AND app_id = ?",
-                (webhook_id, principal.shop_id, _app(principal)),
-            )
-            .fetchone()
-        )
-        if row is None:
+    def _row(self, principal: Principal, webhook_id: int) -> Webhook:
+        hook = rows.load_webhook(self.db.read(), principal.shop_id, _app(principal), webhook_id)
+        if hook is None:
             raise NotFound(f"Webhook {webhook_id} not found")
-        return row
+        return hook
 
     @staticmethod
-    def _view(row) -> dict[str, Any]:
+    def _view(hook: Webhook) -> dict[str, Any]:
         return {
-            "id": row["id"],
-            "address": row["address"],
-            "topic": row["topic"],
-            "createTime": row["created_at"],
-            "updateTime": row["updated_at"],
+            "id": hook.id,
+            "address": hook.address,
+            "topic": hook.topic,
+            "createTime": hook.created_at,
+            "updateTime": hook.updated_at,
         }
 
     # ---- events -----------------------------------------------------------------------------
 
     def emit(
-        self, conn, shop_id: int, topic: str, payload: dict[str, Any], payment_id: str | None = None
+        self,
+        conn: Connection,
+        shop_id: int,
+        topic: str,
+        payload: dict[str, Any],
+        payment_id: str | None = None,
     ) -> int:
         """Schedule a signed delivery to each live subscription of the shop to ``topic``."""
-        rows = conn.execute(
-            "SELECT w.id, w.address, a.client_secret, s.domain FROM webhooks w "
-            "JOIN apps a ON a.id = w.app_id JOIN shops s ON s.id = w.shop_id "
-            "WHERE w.shop_id = ? AND w.topic = ? AND w.disabled_at IS NULL",
-            (shop_id, topic),
-        ).fetchall()
+        subscribers = rows.subscribers(conn, shop_id, topic)
         raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        for row in rows:
+        for subscriber in subscribers:
             headers = {
                 TOPIC_HEADER: topic,
-                HMAC_HEADER: signature(raw.encode(), row["client_secret"]),
-                SHOP_HEADER: row["domain"],
-                ID_HEADER: str(row["id"]),
+                HMAC_HEADER: signature(raw.encode(), subscriber.client_secret),
+                SHOP_HEADER: subscriber.shop_domain,
+                ID_HEADER: str(subscriber.webhook_id),
             }
             self.outbox.schedule(
                 conn,
@@ -201,91 +165,68 @@ class Webhooks:
                 side="platform",
                 kind="webhook",
                 method="POST",
-                url=row["address"],
+                url=subscriber.address,
                 headers=headers,
                 raw_body=raw,
             )
-        return len(rows)
+        return len(subscribers)
 
-    def _after_attempt(self, message: Message, outcome: Outcome) -> None:
+    def after_attempt(self, message: Message, outcome: Outcome) -> None:
         """Count consecutive failures per subscription; at 8, stop delivering to it."""
         webhook_id = int(message.headers.get(ID_HEADER, 0))
         with self.db.write() as conn:
             if outcome.delivered:
-                conn.execute("UPDATE webhooks SET failures = 0 WHERE id = ?", (webhook_id,))
+                rows.webhook_delivered(conn, webhook_id)
                 return
-            conn.execute("UPDATE webhooks SET failures = failures + 1 WHERE id = ?", (webhook_id,))
-            row = conn.execute(
-                "SELECT failures FROM webhooks WHERE id = ?", (webhook_id,)
-            ).fetchone()
-            if row is not None and row["failures"] >= MAX_FAILURES:
-                conn.execute(
-                    "UPDATE webhooks SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
-                    (to_storage(self.clock.now()), webhook_id),
-                )
-                conn.execute(
-                    "UPDATE outbox SET state = 'cancelled' WHERE kind = 'webhook' AND state = "
-                    "'pending' AND headers LIKE ?",
-                    (f'%"{ID_HEADER}": "{webhook_id}"%',),
-                )
+            if rows.webhook_failed(conn, webhook_id) >= MAX_FAILURES:
+                rows.disable_webhook(conn, webhook_id, to_storage(self.clock.now()))
+                messages.cancel_pending(conn, "webhook", ID_HEADER, str(webhook_id))
 
     # ---- deliveries (control) ---------------------------------------------------------------
 
     def deliveries(self, shop_id: int | None, topic: str | None) -> list[dict[str, Any]]:
-        where, params = ["kind = 'webhook'"], []
-        if shop_id is not None:
-            where.append("shop_id = ?")
-            params.append(shop_id)
-        rows = (
-            self.db.read()
-            .execute(
-                f"SELECT * FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT 500",
-                params,
-            )
-            .fetchall()
-        )
-        views = [_delivery(r) for r in rows]
+        found = messages.list_messages(self.db.read(), shop_id=shop_id, kind="webhook", limit=500)
+        views = [_delivery(m) for m in found]
         return [v for v in views if topic is None or v["topic"] == topic]
 
     def redeliver(self, delivery_id: int) -> dict[str, Any]:
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT * FROM outbox WHERE id = ? AND kind = 'webhook'", (delivery_id,)
-            ).fetchone()
-            if row is None:
+            message = messages.load_message(conn, delivery_id, kind="webhook")
+            if message is None:
                 raise NotFound(f"Delivery {delivery_id} not found")
-            headers = json.loads(row["headers"])
+            headers = dict(message.headers)
             headers.pop("Content-Type", None)
             new_id = self.outbox.schedule(
                 conn,
-                shop_id=row["shop_id"],
-                payment_id=row["payment_id"],
+                shop_id=message.shop_id,
+                payment_id=message.payment_id,
                 side="platform",
                 kind="webhook",
                 method="POST",
-                url=row["url"],
+                url=message.url,
                 headers=headers,
-                raw_body=row["body"],
+                raw_body=message.body,
             )
-            fresh = conn.execute("SELECT * FROM outbox WHERE id = ?", (new_id,)).fetchone()
+            fresh = messages.load_message(conn, new_id)
+        assert fresh is not None  # written in the transaction just committed
         return _delivery(fresh)
 
 
-def _delivery(row) -> dict[str, Any]:
-    headers = json.loads(row["headers"])
+def _delivery(message: Message) -> dict[str, Any]:
+    headers = message.headers
     return {
-        "id": row["id"],
+        "id": message.id,
         "webhookId": int(headers.get(ID_HEADER, 0)),
         "topic": headers.get(TOPIC_HEADER),
-        "address": row["url"],
-        "state": row["state"],
-        "attempts": row["attempts"],
-        "lastStatus": row["last_status"],
-        "lastError": row["last_error"],
-        "dueAt": row["due_at"],
-        "createdAt": row["created_at"],
-        "paymentId": row["payment_id"],
-        "body": json.loads(row["body"]) if row["body"] else None,
+        "address": message.url,
+        "state": message.state,
+        "attempts": message.attempts,
+        "lastStatus": message.last_status,
+        "lastError": message.last_error,
+        "dueAt": message.due_at,
+        "createdAt": message.created_at,
+        "paymentId": message.payment_id,
+        "body": json.loads(message.body) if message.body else None,
     }
 
 
@@ -322,7 +263,7 @@ def _parse_token(token: str | None) -> tuple[str | None, int]:
 class PlatformEvents:
     """Turns the platform's state changes into webhook events (payloads as the API shows)."""
 
-    def __init__(self, webhooks: Webhooks, fixtures):
+    def __init__(self, webhooks: Webhooks, fixtures: Fixtures):
         self.webhooks = webhooks
         self.fixtures = fixtures
 
@@ -338,11 +279,9 @@ class PlatformEvents:
         self.webhooks.emit(conn, shop_id, "payments/update", payload, payment_id)
         machine = self.fixtures.machines["payment"]
         if machine.view(after, "legacy_status") == "paid" != machine.view(before, "legacy_status"):
-            order_id = conn.execute(
-                "SELECT order_id FROM payments WHERE shop_id = ? AND payment_id = ?",
-                (shop_id, payment_id),
-            ).fetchone()[0]
-            order = self._order(payload, order_id)
+            payment = rows.load_payment(conn, shop_id, payment_id)
+            assert payment is not None  # it just moved, in this transaction
+            order = self._order(payload, payment.order_id)
             self.webhooks.emit(conn, shop_id, "orders/paid", {"order": order}, payment_id)
 
     def operation_created(self, conn, shop_id: int, kind: str, operation_id: str) -> None:
@@ -360,7 +299,9 @@ class PlatformEvents:
             )
 
     def _payment(self, conn, shop_id: int, payment_id: str) -> dict[str, Any]:
-        payment, order_no, shop = load_payment_with_context(conn, shop_id, payment_id)
+        found = rows.load_payment_with_context(conn, shop_id, payment_id)
+        assert found is not None  # it was written in this transaction
+        payment, order_no, shop = found
         rule = self.fixtures.fee_rules.get(shop.fee_rule) if shop.fee_rule else None
         body = views.transaction(payment, order_no, shop, self.fixtures.machines["payment"], rule)
         body["payment"]["state"] = payment.state
@@ -379,19 +320,17 @@ class PlatformEvents:
         }
 
     def _refund(self, conn, shop_id: int, refund_id: str) -> dict[str, Any]:
-        row = conn.execute(
-            "SELECT * FROM operations WHERE shop_id = ? AND kind = 'refund' AND operation_id = ?",
-            (shop_id, refund_id),
-        ).fetchone()
+        refund = rows.load_operation(conn, shop_id, "refund", refund_id)
+        assert refund is not None  # it was written in this transaction
         machine = self.fixtures.machines["refund"]
         return {
             "refund": {
                 "refundId": refund_id,
-                "paymentId": row["payment_id"],
-                "amount": row["amount"],
-                "state": row["state"],
-                "status": machine.view(row["state"], "app_status"),
-                "channelRefundId": row["channel_id"],
-                "createTime": row["created_at"],
+                "paymentId": refund.payment_id,
+                "amount": str(refund.amount) if refund.amount is not None else None,
+                "state": refund.state,
+                "status": machine.view(refund.state, "app_status"),
+                "channelRefundId": refund.channel_id,
+                "createTime": to_storage(refund.created_at),
             }
         }

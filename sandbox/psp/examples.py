@@ -1,23 +1,7 @@
 """Seed 001's examples, for the payment-app OpenAPI document."""
 
-ADDRESS = {
-    "phoneNumber": "+8615885555",
-    "province": "NY",
-    "city": "Westbury",
-    "countryCode": "US",
-    "givenName": "John",
-    "familyName": "Smith",
-    "postalCode": "10013",
-    "company": "IBM",
-    "line2": "Apartment 5",
-    "line1": "2063  Marshville Road",
-}
-CUSTOMER = {
-    "phoneNumber": "+8618800008888",
-    "shippingAddress": ADDRESS,
-    "billingAddress": ADDRESS,
-    "email": "xxx@gmail.com",
-}
+from sandbox.protocol import SEED_CUSTOMER as CUSTOMER
+
 PURCHASE_INFO = {
     "insurance": "1",
     "itemTotal": "100",

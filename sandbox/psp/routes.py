@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint as FlaskBlueprint
-from flask import Response, redirect, request
+from typing import cast
 
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, current_app, redirect, request
+
+from sandbox.http import Blueprint, ErrorSchema
+from sandbox.protocol import SHOP_HEADER
 from sandbox.psp import examples
 from sandbox.psp import schemas as s
 from sandbox.psp.pages import challenge, done, launched
-from sandbox.psp.processor import SHOP_HEADER
-from sandbox.web import Blueprint, ErrorSchema, services
+from sandbox.psp.service import PspService
+
+EXTENSION = "sandbox.psp"
 
 app_calls = Blueprint(
     "payment app",
@@ -26,6 +31,11 @@ SHOP = {
     "schema": {"type": "string", "example": "demo.genmystore.com"},
     "description": "The shop the request is for (sandbox choice: the platform always sends it)",
 }
+
+
+def psp() -> PspService:
+    """The fake payment app, as ``create_app`` wired it."""
+    return cast(PspService, current_app.extensions[EXTENSION])
 
 
 def _shop() -> str | None:
@@ -49,7 +59,7 @@ def _documented(description: str):
 @app_calls.response(200, s.CardPaymentAnswer, example={"error": ""})
 def card_payment(body):
     """Credit card payment"""
-    return services().psp.card_payment(_shop(), body)
+    return psp().card_payment(_shop(), body)
 
 
 @app_calls.route("/offsite_payments", methods=["POST"])
@@ -60,7 +70,7 @@ def card_payment(body):
 )
 def offsite_payment(body):
     """Offsite payment"""
-    return services().psp.offsite_payment(_shop(), body)
+    return psp().offsite_payment(_shop(), body)
 
 
 @app_calls.route("/captures", methods=["POST"])
@@ -69,7 +79,7 @@ def offsite_payment(body):
 @app_calls.response(200, s.CaptureAnswer, example={"channelCaptureId": "3333"})
 def capture(body):
     """Capture"""
-    return services().psp.capture(_shop(), body)
+    return psp().capture(_shop(), body)
 
 
 @app_calls.route("/voids", methods=["POST"])
@@ -78,7 +88,7 @@ def capture(body):
 @app_calls.response(200, s.VoidAnswer, example={"channelVoidId": "xxxx"})
 def void(body):
     """Void"""
-    return services().psp.void(_shop(), body)
+    return psp().void(_shop(), body)
 
 
 @app_calls.route("/refunds", methods=["POST"])
@@ -87,7 +97,7 @@ def void(body):
 @app_calls.response(200, s.RefundAnswer, example={"channelRefundId": "1111"})
 def refund(body):
     """Refund"""
-    return services().psp.refund(_shop(), body)
+    return psp().refund(_shop(), body)
 
 
 @app_calls.route("/payment", methods=["GET"])
@@ -99,7 +109,7 @@ def refund(body):
 @app_calls.alt_response(404, schema=ErrorSchema, description="Unknown payment")
 def get_payment(query):
     """Get payment"""
-    return services().psp.payment_status(_shop(), query["paymentId"])
+    return psp().payment_status(_shop(), query["paymentId"])
 
 
 @app_calls.route("/refund", methods=["GET"])
@@ -109,7 +119,7 @@ def get_payment(query):
 @app_calls.alt_response(404, schema=ErrorSchema, description="Unknown refund")
 def get_refund(query):
     """Get refund"""
-    return services().psp.refund_status(_shop(), query["refundId"])
+    return psp().refund_status(_shop(), query["refundId"])
 
 
 pages = FlaskBlueprint("psp-pages", __name__, url_prefix="/psp")
@@ -118,12 +128,12 @@ pages = FlaskBlueprint("psp-pages", __name__, url_prefix="/psp")
 @pages.route("/<any('3ds', offsite):flow>/<token>", methods=["GET", "POST"])
 def buyer_page(flow, token):
     """The page a buyer sees; ``?action=`` (GET) or the form (POST) acts on it."""
-    psp = services().psp
+    app = psp()
     action = request.form.get("action") if request.method == "POST" else request.args.get("action")
     if action is None:
-        session = psp.session(token)
+        session = app.session(token)
         return Response(challenge(session, token), mimetype="text/html")
-    target, decision = psp.buyer_action(token, action)
+    target, decision = app.buyer_action(token, action)
     if target:
         return redirect(target, code=303)
     return Response(done(decision), mimetype="text/html")
@@ -132,7 +142,7 @@ def buyer_page(flow, token):
 @pages.route("/launch", methods=["GET"])
 def launch():
     """The fake app's admin page: it checks the launch signature as a real app must."""
-    shop, valid = services().psp.verify_launch(dict(request.args))
+    shop, valid = psp().verify_launch(dict(request.args))
     return Response(launched(shop, valid), status=200 if valid else 401, mimetype="text/html")
 
 

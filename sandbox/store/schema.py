@@ -266,21 +266,3 @@ CREATE TABLE IF NOT EXISTS psp_operations (
 """
 
 SCHEMA += OUTBOX_SCHEMA
-
-# Tables holding one shop's data, in the order a reset deletes them.
-SHOP_TABLES = (
-    "history",
-    "results",
-    "operations",
-    "payments",
-    "orders",
-    "tokens",
-    "apps",
-    "journal",
-    "outbox",
-    "rate_buckets",
-    "webhooks",
-    "psp_installations",
-)
-# The fake payment app's tables, keyed by the shop's domain (it knows nothing else of a shop).
-PSP_TABLES = ("psp_payments", "psp_operations")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,11 +10,22 @@ from sandbox.core import money
 from sandbox.core.fixtures import BUILTIN_PSP_URLS, Fixtures, resolve_when
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
-from sandbox.outbox import SANDBOX_URL
 from sandbox.settings import default_fixtures_dir
+from sandbox.store import platform as rows
+from sandbox.store import psp
 from sandbox.store.db import Database
-from sandbox.store.results import insert_result
-from sandbox.store.schema import PSP_TABLES, SHOP_TABLES
+from sandbox.store.outbox import SANDBOX_URL
+from sandbox.store.records import (
+    NewApp,
+    NewOperation,
+    NewPayment,
+    NewShop,
+    Order,
+    Result,
+    Step,
+    Token,
+)
+from sandbox.store.tables import Connection, delete
 
 
 def fixture_credentials(template: dict[str, Any]) -> dict[str, Any]:
@@ -47,16 +56,17 @@ def fresh_credentials(template: dict[str, Any], handle: str, ids: Ids) -> dict[s
 def seed_all(db: Database, fixtures: Fixtures, now: datetime) -> None:
     """Wipe every shop and the clock, then load every fixture shop."""
     with db.write() as conn:
-        for table in (*SHOP_TABLES, *PSP_TABLES, "shops", "clock", "faults"):
-            conn.execute(f"DELETE FROM {table}")
+        rows.wipe_shops(conn)
+        for table in ("clock", "faults"):
+            delete(conn, table, {})
         for template in fixtures.shops:
             insert_shop(conn, fixtures, template, template["handle"], None, now)
-        load_psp_rows(conn, fixtures.psp)
+        psp.import_rows(conn, fixtures.psp)
         db.set_meta(conn, "seeded_at", to_storage(now))
 
 
 def insert_shop(
-    conn: sqlite3.Connection,
+    conn: Connection,
     fixtures: Fixtures,
     template: dict[str, Any],
     handle: str,
@@ -65,41 +75,35 @@ def insert_shop(
     name: str | None = None,
 ) -> int:
     credentials = credentials or fixture_credentials(template)
-    cursor = conn.execute(
-        "INSERT INTO shops (handle, name, domain, utc_offset, currency, fee_rule, rate_size, "
-        "rate_per_second, template, credentials, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            handle,
-            name or template["name"] or handle,
-            f"{handle}.genmystore.com"
+    limit = template["rate_limit"]
+    shop_id = rows.insert_shop(
+        conn,
+        NewShop(
+            handle=handle,
+            name=name or template["name"] or handle,
+            domain=f"{handle}.genmystore.com"
             if handle != template["handle"]
             else template["domain"] or f"{handle}.genmystore.com",
-            template["utc_offset"],
-            template["currency"],
-            template["fee_rule"],
-            template["rate_limit"]["size"] if template["rate_limit"]["enabled"] else None,
-            template["rate_limit"]["per_second"] if template["rate_limit"]["enabled"] else None,
-            template["handle"],
-            json.dumps(credentials),
-            to_storage(now),
+            utc_offset=template["utc_offset"],
+            currency=template["currency"],
+            fee_rule=template["fee_rule"],
+            rate_size=limit["size"] if limit["enabled"] else None,
+            rate_per_second=limit["per_second"] if limit["enabled"] else None,
+            template=template["handle"],
+            credentials=credentials,
+            created_at=to_storage(now),
         ),
     )
-    shop_id = cursor.lastrowid
     load_shop_data(conn, fixtures, shop_id, template, credentials, now)
     return shop_id
 
 
-def clear_shop_data(conn: sqlite3.Connection, shop_id: int) -> None:
-    domain = conn.execute("SELECT domain FROM shops WHERE id = ?", (shop_id,)).fetchone()[0]
-    for table in PSP_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE shop_domain = ?", (domain,))
-    for table in SHOP_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE shop_id = ?", (shop_id,))
+def clear_shop_data(conn: Connection, shop_id: int) -> None:
+    rows.clear_shop(conn, shop_id)
 
 
 def load_shop_data(
-    conn: sqlite3.Connection,
+    conn: Connection,
     fixtures: Fixtures,
     shop_id: int,
     template: dict[str, Any],
@@ -113,27 +117,25 @@ def load_shop_data(
         creds = credentials["apps"][app["name"]]
         urls = {**(BUILTIN_PSP_URLS if app["builtin_psp"] else {}), **app["urls"]}
         public_key = app["public_key"] or (builtin_public_key() if app["builtin_psp"] else None)
-        app_ids[app["name"]] = conn.execute(
-            "INSERT INTO apps (shop_id, name, client_id, client_secret, scopes, activated, "
-            "activated_at, urls, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                shop_id,
-                app["name"],
-                creds["client_id"],
-                creds["client_secret"],
-                " ".join(app["scopes"]),
-                int(app["activated"]),
-                stamp if app["activated"] else None,
-                json.dumps(urls),
-                public_key,
+        app_ids[app["name"]] = rows.insert_app(
+            conn,
+            NewApp(
+                shop_id=shop_id,
+                name=app["name"],
+                client_id=creds["client_id"],
+                client_secret=creds["client_secret"],
+                scopes=" ".join(app["scopes"]),
+                urls=urls,
+                public_key=public_key,
+                activated=bool(app["activated"]),
+                activated_at=stamp if app["activated"] else None,
             ),
-        ).lastrowid
+        )
     _install_builtin_psp(conn, shop_id, template, credentials, stamp)
     for token in template["tokens"]:
-        conn.execute(
-            "INSERT INTO tokens (token, shop_id, app_id, scopes, created_at, expires_at, "
-            "revoked_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
+        rows.insert_token(
+            conn,
+            Token(
                 credentials["tokens"][token["token"]],
                 shop_id,
                 app_ids.get(token["app"]) if token["app"] else None,
@@ -145,27 +147,23 @@ def load_shop_data(
             ),
         )
     for hook in template["webhooks"]:
-        conn.execute(
-            "INSERT INTO webhooks (shop_id, app_id, address, topic, created_at, updated_at, "
-            "failures, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                shop_id,
-                app_ids[hook["app"]],
-                hook["address"],
-                hook["topic"],
-                stamp,
-                stamp,
-                hook["failures"],
-                _when(hook["disabled_at"], now),
-            ),
+        rows.insert_webhook(
+            conn,
+            shop_id,
+            app_ids[hook["app"]],
+            hook["address"],
+            hook["topic"],
+            stamp,
+            hook["failures"],
+            _when(hook["disabled_at"], now),
         )
     given = [p["id"] for o in template["orders"] for p in o["payments"] if p["id"] is not None]
     next_legacy_id = max(given, default=0) + 1
     for order in template["orders"]:
         order_created = resolve_when(order["created_at"], now)
-        conn.execute(
-            "INSERT INTO orders (shop_id, id, order_no, created_at) VALUES (?, ?, ?, ?)",
-            (
+        rows.insert_order(
+            conn,
+            Order(
                 shop_id,
                 order["id"],
                 order["order_no"] or str(order["id"]),
@@ -177,7 +175,7 @@ def load_shop_data(
             if legacy_id is None:
                 legacy_id, next_legacy_id = next_legacy_id, next_legacy_id + 1
             _insert_payment(
-                conn, fixtures, shop_id, template, order["id"], legacy_id, payment, app_ids, now
+                conn, fixtures, (shop_id, template, app_ids), (order["id"], legacy_id), payment, now
             )
 
 
@@ -185,10 +183,17 @@ def builtin_public_key() -> str:
     return (default_fixtures_dir() / "keys" / "sandbox-psp.public.b64").read_text().strip()
 
 
-def _install_builtin_psp(conn, shop_id, template, credentials, stamp) -> None:
+def _install_builtin_psp(
+    conn: Connection,
+    shop_id: int,
+    template: dict[str, Any],
+    credentials: dict[str, Any],
+    stamp: str,
+) -> None:
     """Install the fake payment app in the shop, as OAuth would: it learns where the platform
     is and the access token its callbacks carry. That is all it ever knows of the shop."""
-    domain = conn.execute("SELECT domain FROM shops WHERE id = ?", (shop_id,)).fetchone()[0]
+    shop = rows.load_shop(conn, shop_id)
+    assert shop is not None  # inserted in this transaction
     for app in template["apps"]:
         if not app["builtin_psp"]:
             continue
@@ -202,23 +207,28 @@ def _install_builtin_psp(conn, shop_id, template, credentials, stamp) -> None:
         )
         if token is None:
             continue
-        conn.execute(
-            "INSERT INTO psp_installations (shop_domain, shop_id, platform_url, access_token, "
-            "client_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop_domain) "
-            "DO UPDATE SET shop_id = excluded.shop_id, platform_url = excluded.platform_url, "
-            "access_token = excluded.access_token, client_secret = excluded.client_secret",
-            (
-                domain,
-                shop_id,
-                SANDBOX_URL,
-                credentials["tokens"][token],
-                credentials["apps"][app["name"]]["client_secret"],
-                stamp,
-            ),
+        install = psp.Installation(
+            shop.domain,
+            shop_id,
+            SANDBOX_URL,
+            credentials["tokens"][token],
+            credentials["apps"][app["name"]]["client_secret"],
         )
+        psp.save_installation(conn, install, stamp)
 
 
-def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, app_ids, now):
+def _insert_payment(
+    conn: Connection,
+    fixtures: Fixtures,
+    shop: tuple[int, dict[str, Any], dict[str, int]],
+    place: tuple[int, int],
+    p: dict[str, Any],
+    now: datetime,
+) -> None:
+    """One fixture payment with its operations; ``shop`` is (id, template, app ids by name)
+    and ``place`` (order id, legacy payment id)."""
+    shop_id, template, app_ids = shop
+    order_id, legacy_id = place
     machine = fixtures.machines["payment"]
     currency = p["currency"] or template["currency"]
     amount = money.parse_amount(p["amount"], currency)
@@ -250,36 +260,32 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
         if p["refunded_amount"] is not None
         else succeeded["refunds"]
     )
-    conn.execute(
-        "INSERT INTO payments (shop_id, payment_id, legacy_id, order_id, app_id, amount, currency, "
-        "manual_capture, test, state, state_entered_at, channel_payment_id, captured_amount, "
-        "refunded_amount, method, bank_code, pay_by_other, created_at, updated_at, paid_at, "
-        "kind, card_last4, app_answer) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            shop_id,
-            p["payment_id"],
-            legacy_id,
-            order_id,
-            app_ids.get(p["app"]) if p["app"] else None,
-            money.format_amount(amount, currency),
-            currency,
-            int(p["manual_capture"]),
-            int(p["test"]),
-            p["state"],
-            to_storage(entered),
-            p["channel_payment_id"],
-            money.format_amount(captured, currency),
-            money.format_amount(refunded, currency),
-            json.dumps(p["method"], sort_keys=True),
-            p["bank_code"],
-            int(p["pay_by_other"]),
-            to_storage(created),
-            to_storage(max(created, entered)),
-            to_storage(paid_at) if paid_at else None,
-            p["kind"],
-            p["card_last4"],
-            json.dumps(p["app_answer"]) if p["app_answer"] is not None else None,
+    rows.insert_payment(
+        conn,
+        NewPayment(
+            shop_id=shop_id,
+            payment_id=p["payment_id"],
+            legacy_id=legacy_id,
+            order_id=order_id,
+            app_id=app_ids.get(p["app"]) if p["app"] else None,
+            amount=money.format_amount(amount, currency),
+            currency=currency,
+            manual_capture=bool(p["manual_capture"]),
+            test=bool(p["test"]),
+            state=p["state"],
+            state_entered_at=to_storage(entered),
+            channel_payment_id=p["channel_payment_id"],
+            captured_amount=money.format_amount(captured, currency),
+            refunded_amount=money.format_amount(refunded, currency),
+            method=p["method"],
+            bank_code=p["bank_code"],
+            pay_by_other=bool(p["pay_by_other"]),
+            created_at=to_storage(created),
+            updated_at=to_storage(max(created, entered)),
+            paid_at=to_storage(paid_at) if paid_at else None,
+            kind=p["kind"],
+            card_last4=p["card_last4"],
+            app_answer=p["app_answer"],
         ),
     )
     _result(conn, shop_id, "payment", p["payment_id"], p["result"], now)
@@ -288,11 +294,9 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
         for op in p[key]:
             op_created = resolve_when(op["created_at"], now)
             op_amount = op.get("amount")
-            conn.execute(
-                "INSERT INTO operations (shop_id, kind, operation_id, payment_id, amount, state, "
-                "state_entered_at, channel_id, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+            rows.insert_operation(
+                conn,
+                NewOperation(
                     shop_id,
                     kind,
                     op[f"{kind}_id"],
@@ -303,8 +307,6 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
                     op["state"],
                     to_storage(op_created),
                     op[f"channel_{kind}_id"],
-                    to_storage(op_created),
-                    to_storage(op_created),
                 ),
             )
             _history(
@@ -313,51 +315,43 @@ def _insert_payment(conn, fixtures, shop_id, template, order_id, legacy_id, p, a
             _result(conn, shop_id, kind, op[f"{kind}_id"], op["result"], now)
 
 
-def _when(value, now) -> str | None:
+def _when(value: Any, now: datetime) -> str | None:
     return to_storage(resolve_when(value, now)) if value is not None else None
 
 
-def _result(conn, shop_id, kind, object_id, result, now) -> None:
+def _result(
+    conn: Connection,
+    shop_id: int,
+    kind: str,
+    object_id: str,
+    result: dict[str, Any] | None,
+    now: datetime,
+) -> None:
     if result is not None:
-        insert_result(
+        rows.insert_result(
             conn,
-            shop_id,
-            kind,
-            object_id,
-            result["result"],
-            result["reason"],
-            result["channel_id"],
-            _when(result["received_at"], now),
+            Result(
+                shop_id,
+                kind,
+                object_id,
+                result["result"],
+                result["reason"],
+                result["channel_id"],
+                _when(result["received_at"], now) or to_storage(now),
+            ),
         )
 
 
-def load_psp_rows(conn, psp: dict[str, list[dict[str, Any]]], domain: str | None = None) -> None:
-    """The fake app's own records from a snapshot (all of them, or one shop domain's)."""
-    for table, rows in (
-        ("psp_installations", psp.get("installations", [])),
-        ("psp_payments", psp.get("payments", [])),
-        ("psp_operations", psp.get("operations", [])),
-    ):
-        for row in rows:
-            if domain is not None and row.get("shop_domain") != domain:
-                continue
-            if table == "psp_installations":
-                row = {"shop_id": 0, **row}
-            columns = ", ".join(row)
-            conn.execute(
-                f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
-    # Shop ids are this store's own: re-attach installations by domain.
-    conn.execute(
-        "UPDATE psp_installations SET shop_id = (SELECT id FROM shops WHERE shops.domain = "
-        "psp_installations.shop_domain) WHERE shop_domain IN (SELECT domain FROM shops)"
+def _history(
+    conn: Connection,
+    shop_id: int,
+    kind: str,
+    object_id: str,
+    payment_id: str,
+    state: str,
+    at: datetime,
+) -> None:
+    step = Step(
+        shop_id, kind, object_id, payment_id, "fixture", "", state, to_storage(at), "fixtures"
     )
-
-
-def _history(conn, shop_id, kind, object_id, payment_id, state, at) -> None:
-    conn.execute(
-        "INSERT INTO history (shop_id, kind, object_id, payment_id, event, from_state, to_state, "
-        "at, cause) VALUES (?, ?, ?, ?, 'fixture', '', ?, ?, 'fixtures')",
-        (shop_id, kind, object_id, payment_id, state, to_storage(at)),
-    )
+    rows.insert_step(conn, step)

@@ -95,7 +95,13 @@ def test_a_remembered_view_expires_when_a_timeout_comes_due_without_any_write(ap
     services = app.extensions["sandbox"]
     moment = {"now": services.clock.now()}
     clock = Clock(lambda: ClockState(frozen_at=moment["now"]))
-    platform = PlatformService(services.db, services.fixtures, clock)
+    platform = PlatformService(
+        services.db,
+        services.fixtures,
+        clock,
+        services.platform.lifecycle,
+        services.platform.callbacks,
+    )
     reader = Principal("t", 1, None, frozenset({"read_payments_transaction"}))
     assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"
     assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"

@@ -1,0 +1,122 @@
+"""The request hooks: as few as possible, since each Flask hook costs the hot path.
+
+One before each request (pin the store's data version, time the exchange, inject a platform
+fault) and, when the journal is on, one after it. Which shop and payment a request is about
+is the sides' knowledge: ``create_app`` passes it in as :class:`RequestFacts`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from flask import Flask, Response, after_this_request, g, request
+
+from sandbox.faults import Faults
+from sandbox.http.blueprint import JSON
+from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Exchange, Journal
+from sandbox.store.db import Database
+
+PLATFORM_PREFIXES = ("/api/", "/orders/", "/oauth2/")
+
+
+class RequestFacts(Protocol):
+    """What the current request is about, as the side that answers it knows."""
+
+    def shop_id(self) -> int | None: ...
+
+    def payment_id(self, rule: str, has_body: bool) -> str | None: ...
+
+
+def install_request_hooks(
+    app: Flask, db: Database, faults: Faults, journal: Journal | None, facts: RequestFacts
+) -> None:
+    """``journal`` None: inbound exchanges are not journaled (``--journal off``). The
+    rate-limit header is set by ``secured``; a fault that loses the answer registers its own
+    after-this-request."""
+
+    @app.before_request
+    def _before() -> Response | None:
+        db.pin_version()
+        if journal is not None:
+            g.journal_started = time.perf_counter()
+            g.journal_started_ns = time.time_ns()
+        return inject_fault(faults, facts) if faults.armed() else None
+
+    if journal is None:
+        return
+
+    @app.after_request
+    def _after(response: Response) -> Response:
+        if request.path.startswith(JOURNALED_PREFIXES):
+            record_exchange(journal, facts, response)
+        return response
+
+
+def inject_fault(faults: Faults, facts: RequestFacts) -> Response | None:
+    """Faults armed on the ``platform`` target act on inbound platform requests."""
+    if not request.path.startswith(PLATFORM_PREFIXES):
+        return None
+    if not any(f.target == "platform" for f in faults.armed()):
+        return None
+    fault = faults.pick(
+        "platform", facts.shop_id(), (request.view_args or {}).get("payment_id"), request.path
+    )
+    if fault is None:
+        return None
+    g.fault = fault.label()
+    if fault.kind == "status":
+        return Response(fault.body, status=fault.status, mimetype=JSON)
+    if fault.kind == "drop":
+        return dropped_response()
+    if fault.kind == "latency":
+        time.sleep(fault.latency_ms / 1000)  # the delay the fault was armed to add
+    elif fault.kind == "commit_lost":
+        after_this_request(lambda _response: dropped_response())
+    return None
+
+
+def dropped_response() -> Response:
+    """Headers promising a body that never comes: the client sees the connection drop."""
+    response = Response(b"", status=200, mimetype=JSON)
+    response.headers["Content-Length"] = "1024"
+    response.headers["Connection"] = "close"
+    return response
+
+
+def record_exchange(journal: Journal, facts: RequestFacts, response: Response) -> None:
+    """Journal an inbound exchange: the request thread only gathers raw parts; masking and
+    encoding happen when the journal writes (in its own thread under ``serve``)."""
+    path = request.path
+    query = request.environ.get("QUERY_STRING")
+    has_body = bool(request.content_length)
+    rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    journal.record(
+        Exchange(
+            direction="inbound",
+            started_ns=g.journal_started_ns,
+            kind=f"{request.method} {rule}",
+            method=request.method,
+            url=f"{path}?{query}" if query else path,
+            path=path,
+            request_headers=request.headers.to_wsgi_list(),
+            request_body=_request_text() if has_body else None,
+            status=response.status_code,
+            response_headers=response.headers.to_wsgi_list(),
+            response_body=None if response.direct_passthrough else response.get_data(),
+            duration_ms=(time.perf_counter() - g.journal_started) * 1000,
+            shop_id=facts.shop_id(),
+            payment_id=facts.payment_id(rule, has_body),
+            fault=g.get("fault"),
+        )
+    )
+
+
+def _request_text() -> str | bytes | None:
+    length = request.content_length or 0
+    if length > MAX_BODY:
+        return f"<{length} bytes, not recorded>"
+    try:
+        return request.get_data(cache=True) or None
+    except Exception:  # a body the server refused to read (too large, cut off)
+        return None

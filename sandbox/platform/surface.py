@@ -1,0 +1,126 @@
+"""The platform's side of the HTTP plumbing: its services for the handlers, ``secured``
+(access token, scopes, rate limit) and what a request is about, for the journal and faults."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+
+from sandbox.errors import ApiError
+from sandbox.http import Blueprint, ErrorSchema
+from sandbox.platform.oauth import OAuthService
+from sandbox.platform.ratelimit import RateLimiter
+from sandbox.platform.service import PlatformService
+from sandbox.platform.webhooks import Webhooks
+from sandbox.protocol import RATE_LIMIT_HEADER, SHOP_HEADER, TOKEN_HEADER
+from sandbox.store import platform as rows
+from sandbox.store.db import Database
+
+EXTENSION = "sandbox.platform"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class PlatformSurface:
+    """What the platform's handlers call."""
+
+    platform: PlatformService
+    oauth: OAuthService
+    webhooks: Webhooks
+    rate_limiter: RateLimiter
+
+
+def surface() -> PlatformSurface:
+    return cast(PlatformSurface, current_app.extensions[EXTENSION])
+
+
+def secured(blp: Blueprint, *scopes: str) -> Callable[[F], F]:
+    """Require an access token with any of ``scopes``; document it in the spec too."""
+
+    def decorator(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            svc = surface()
+            g.principal = svc.platform.principal(request.headers.get(TOKEN_HEADER), scopes)
+            header = svc.rate_limiter.take(g.principal)
+            if header is None:
+                return fn(*args, **kwargs)
+            try:
+                response = fn(*args, **kwargs)
+            except ApiError as exc:  # errors after auth carry the header too
+                exc.headers.setdefault(RATE_LIMIT_HEADER, header)
+                raise
+            response.headers[RATE_LIMIT_HEADER] = header
+            return response
+
+        documented: Any = wrapper
+        documented = blp.alt_response(403, schema=ErrorSchema, description="Scope missing")(
+            documented
+        )
+        documented = blp.alt_response(
+            429, schema=ErrorSchema, description="Rate limit: the app's bucket is empty"
+        )(documented)
+        documented = blp.alt_response(
+            401, schema=ErrorSchema, description="Token missing or unknown"
+        )(documented)
+        needs = f"ANY of the following access scopes: {', '.join(scopes)}" if scopes else "a token"
+        return cast(
+            F, blp.doc(security=[{"accessToken": []}], description=f"Requires {needs}")(documented)
+        )
+
+    return decorator
+
+
+class PlatformRequestFacts:
+    """Which shop and payment an inbound request is about: by its token (platform calls) or
+    its shop header (platform -> app calls), by its path or its body."""
+
+    def __init__(self, db: Database, platform: PlatformService):
+        self.db = db
+        self.platform = platform
+
+    def token_shop_id(self) -> int | None:
+        token = request.headers.get(TOKEN_HEADER)
+        if not token:
+            return None
+        try:
+            return self.platform.principal(token, ()).shop_id
+        except ApiError:
+            return None
+
+    def shop_id(self) -> int | None:
+        principal = g.get("principal")
+        if principal is not None:
+            return int(principal.shop_id)
+        if request.headers.get(TOKEN_HEADER):  # answered before auth ran (a fault, an error)
+            return self.token_shop_id()
+        domain = request.headers.get(SHOP_HEADER)
+        if domain:
+            return self.db.memo(
+                ("shop-by-domain", domain), lambda: rows.shop_id_by_domain(self.db.read(), domain)
+            )
+        return None
+
+    def payment_id(self, rule: str, has_body: bool) -> str | None:
+        """The Genstore payment id an exchange is about, wherever the request carries it."""
+        args = request.view_args or {}
+        if "payment_id" in args and not rule.startswith("/orders/"):
+            return str(args["payment_id"])
+        body = request.get_json(silent=True, cache=True) if has_body else None
+        if isinstance(body, dict):
+            pay = body.get("pay") if isinstance(body.get("pay"), dict) else body
+            if isinstance(pay.get("paymentId"), str):
+                return str(pay["paymentId"])
+        if request.args.get("paymentId"):
+            return request.args["paymentId"]
+        principal = g.get("principal")
+        for kind in ("capture", "void", "refund"):
+            if f"{kind}_id" in args and principal is not None:
+                return rows.operation_payment_id(
+                    self.db.read(), principal.shop_id, kind, args[f"{kind}_id"]
+                )
+        return None

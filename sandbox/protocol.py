@@ -1,0 +1,90 @@
+"""What both sides know from Genstore's public contract, and nothing else: header names, the
+callback paths and their id and channel-id fields, booleans sent as strings, launch-URL
+signing. ``platform/`` and ``psp/`` import this module and never each other."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from marshmallow import fields
+
+API_VERSION = "202412"
+TOKEN_HEADER = "X-Genstore-Access-Token"
+RATE_LIMIT_HEADER = "X-Genstore-Shop-Api-Rate-Limit"
+# A sandbox extension (not in Genstore's docs): which shop a platform -> app request is for.
+SHOP_HEADER = "X-Genstore-Shop-Domain"
+WEBHOOK_TOPIC_HEADER = "X-Genstore-Topic"
+WEBHOOK_HMAC_HEADER = "X-Genstore-Hmac-Sha256"
+WEBHOOK_ID_HEADER = "X-Genstore-Webhook-Id"
+
+# The callbacks an app makes (seed 000), each reporting on one kind of object.
+RESULT_CALLBACKS = ("payment", "pre_authorize", "capture", "void", "refund")
+# The platform -> app requests (seed 001), as the outbox names them (``app.<name>``).
+APP_REQUESTS = (
+    "payment",
+    "offsite_payment",
+    "capture",
+    "void",
+    "refund",
+    "get_payment",
+    "get_refund",
+)
+
+
+def callback_path(kind: str, object_id: str) -> str:
+    """Where an app reports a result: ``PUT /api/202412/app/{kind}/{id}``."""
+    return f"/api/{API_VERSION}/app/{kind}/{object_id}"
+
+
+def id_field(kind: str) -> str:
+    """The id a callback or request carries: ``paymentId`` for payments, ``refundId``, ..."""
+    return "paymentId" if kind in ("payment", "pre_authorize") else f"{kind}Id"
+
+
+def channel_field(kind: str) -> str:
+    """The app's own id for the object: ``channelPaymentId``, ``channelRefundId``, ..."""
+    name = "payment" if kind in ("payment", "pre_authorize") else kind
+    return f"channel{name.capitalize()}Id"
+
+
+def flag(value: bool) -> str:
+    """Genstore sends booleans as the strings ``"true"`` and ``"false"``."""
+    return "true" if value else "false"
+
+
+class Flag(fields.Boolean):
+    """Genstore sends booleans as strings (``"true"``); real JSON booleans are accepted too."""
+
+    truthy = {True, "true", "True", "TRUE"}
+    falsy = {False, "false", "False", "FALSE"}
+    default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+
+def sign_launch(params: dict[str, str], secret: str) -> str:
+    """Genstore's query signature: drop ``hmac``, sort by key, join ``k=v`` with ``&`` (values
+    as they are, not URL-decoded), HMAC-SHA256 with the client secret, hex."""
+    message = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "hmac")
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+# The buyer seed 001 shows in its examples; the checkout driver sends it.
+SEED_ADDRESS: dict[str, str] = {
+    "phoneNumber": "+8615885555",
+    "province": "NY",
+    "city": "Westbury",
+    "countryCode": "US",
+    "givenName": "John",
+    "familyName": "Smith",
+    "postalCode": "10013",
+    "company": "IBM",
+    "line2": "Apartment 5",
+    "line1": "2063  Marshville Road",
+}
+SEED_CUSTOMER: dict[str, Any] = {
+    "phoneNumber": "+8618800008888",
+    "shippingAddress": SEED_ADDRESS,
+    "billingAddress": SEED_ADDRESS,
+    "email": "xxx@gmail.com",
+}

@@ -1,0 +1,99 @@
+"""The journal's tables: exchanges, and the workers that buffer them (flush epochs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.store.tables import Connection, insert_many
+
+COLUMNS = (
+    "seq", "at", "direction", "shop_id", "payment_id", "kind", "method", "url", "path",
+    "status", "duration_ms", "request_headers", "request_body", "response_headers",
+    "response_body", "error", "message_id", "attempt", "fault",
+)  # fmt: skip
+FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
+
+
+def insert_entries(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Rows with the values of :data:`COLUMNS`, in that order."""
+    insert_many(conn, "journal", COLUMNS, rows)
+
+
+def trim(conn: Connection, keep: int) -> None:
+    """Oldest first: keep at most ``keep`` entries."""
+    conn.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (keep,))
+
+
+def read_epoch(conn: Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'journal_epoch'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_epoch(conn: Connection, pid: int) -> int:
+    """Ask every worker to flush past a new epoch; this worker has already."""
+    epoch = read_epoch(conn) + 1
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('journal_epoch', ?) ON CONFLICT (key) "
+        "DO UPDATE SET value = excluded.value",
+        (str(epoch),),
+    )
+    conn.execute("UPDATE journal_workers SET acked_epoch = ? WHERE pid = ?", (epoch, pid))
+    return epoch
+
+
+def heartbeat(conn: Connection, pid: int, epoch: int, at: float) -> None:
+    conn.execute(
+        "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) VALUES (?, ?, ?) "
+        "ON CONFLICT (pid) DO UPDATE SET acked_epoch = excluded.acked_epoch, "
+        "heartbeat = excluded.heartbeat",
+        (pid, epoch, at),
+    )
+
+
+def workers_behind(conn: Connection, epoch: int, alive_since: float) -> int:
+    row = conn.execute(
+        "SELECT COUNT(*) FROM journal_workers WHERE acked_epoch < ? AND heartbeat > ?",
+        (epoch, alive_since),
+    ).fetchone()
+    return int(row[0])
+
+
+def _where(filters: dict[str, Any], path: str | None) -> tuple[list[str], list[Any]]:
+    where, params = [], []
+    for column in FILTERS:
+        if filters.get(column) is not None:
+            where.append(f"{column} = ?")
+            params.append(filters[column])
+    if path:
+        where.append("path LIKE ?")
+        params.append(path.replace("*", "%") if "*" in path else f"{path}%")
+    return where, params
+
+
+def query(
+    conn: Connection, filters: dict[str, Any], path: str | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Newest first; ``path`` is a prefix, or a pattern with ``*``."""
+    where, params = _where(filters, path)
+    if before is not None:
+        where.append("seq < ?")
+        params.append(before)
+    sql = "SELECT * FROM journal" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = conn.execute(sql + " ORDER BY seq DESC, id DESC LIMIT ?", (*params, limit))
+    return [dict(row) for row in rows]
+
+
+def count(conn: Connection, filters: dict[str, Any], path: str | None) -> int:
+    where, params = _where(filters, path)
+    sql = "SELECT COUNT(*) FROM journal" + (" WHERE " + " AND ".join(where) if where else "")
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def attempts_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[dict[str, Any]]:
+    """Every outbound attempt about a payment, with the side its message came from."""
+    rows = conn.execute(
+        "SELECT j.*, o.side FROM journal j JOIN outbox o ON o.id = j.message_id "
+        "WHERE j.shop_id = ? AND j.payment_id = ? AND j.direction = 'outbound' ORDER BY j.id",
+        (shop_id, payment_id),
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,218 @@
+"""The outbox table: messages due at an instant on the sandbox clock, claimed by one sender."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.store.tables import Connection, Row, insert, select_one
+
+# Stored URLs may say this for the sandbox's own base URL, filled in when sent, so a store
+# survives a change of port.
+SANDBOX_URL = "{sandbox}"
+_DUE = (
+    "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
+    "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?"
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One stored outbound request (``attempts`` counts the one being made, once claimed)."""
+
+    id: int
+    shop_id: int
+    payment_id: str | None
+    side: str
+    kind: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+    attempts: int
+    max_attempts: int
+    fail_attempts: int
+    state: str = "pending"
+    due_at: str = ""
+    created_at: str = ""
+    last_status: int | None = None
+    last_error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Row, attempts: int | None = None) -> Message:
+        return cls(
+            row["id"],
+            row["shop_id"],
+            row["payment_id"],
+            row["side"],
+            row["kind"],
+            row["method"],
+            row["url"],
+            json.loads(row["headers"]),
+            row["body"],
+            row["attempts"] if attempts is None else attempts,
+            row["max_attempts"],
+            row["fail_attempts"],
+            row["state"],
+            row["due_at"],
+            row["created_at"],
+            row["last_status"],
+            row["last_error"],
+        )
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    shop_id: int
+    payment_id: str | None
+    side: str
+    kind: str
+    method: str
+    url: str
+    body: str | None
+    due_at: str
+    max_attempts: int
+    created_at: str
+    fail_attempts: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def insert_message(conn: Connection, message: NewMessage) -> int:
+    return insert(
+        conn,
+        "outbox",
+        {
+            "shop_id": message.shop_id,
+            "payment_id": message.payment_id,
+            "side": message.side,
+            "kind": message.kind,
+            "method": message.method,
+            "url": message.url,
+            "headers": json.dumps(message.headers),
+            "body": message.body,
+            "state": "pending",
+            "due_at": message.due_at,
+            "max_attempts": message.max_attempts,
+            "fail_attempts": message.fail_attempts,
+            "created_at": message.created_at,
+        },
+    )
+
+
+def any_due(conn: Connection, now: str, real: float) -> bool:
+    """A plain read: the idle poll takes no write lock."""
+    return conn.execute(_DUE, (now, real, 1)).fetchone() is not None
+
+
+def claim_due(
+    conn: Connection, now: str, real: float, limit: int, claimed_until: float
+) -> list[Message]:
+    """Mark up to ``limit`` due messages as being sent (inside the caller's write
+    transaction, so exactly one sender claims each) and return them."""
+    claimed = []
+    for row in conn.execute(_DUE, (now, real, limit)).fetchall():
+        conn.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = ? "
+            "WHERE id = ?",
+            (claimed_until, row["id"]),
+        )
+        claimed.append(Message.from_row(row, attempts=row["attempts"] + 1))
+    return claimed
+
+
+def finish_attempt(
+    conn: Connection,
+    message_id: int,
+    state: str,
+    due_at: str | None,
+    finished_at: str | None,
+    status: int | None,
+    error: str | None,
+) -> None:
+    conn.execute(
+        "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "
+        "finished_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+        (state, due_at, finished_at, status, error, message_id),
+    )
+
+
+def hold_back(conn: Connection, message_id: int, due_at: str) -> None:
+    """Due again later, as if this attempt had not been made."""
+    conn.execute(
+        "UPDATE outbox SET state = 'pending', due_at = ?, attempts = attempts - 1, "
+        "claimed_until = NULL WHERE id = ?",
+        (due_at, message_id),
+    )
+
+
+def copy_message(conn: Connection, message_id: int, now: str) -> None:
+    """The same message once more, due now."""
+    conn.execute(
+        "INSERT INTO outbox (shop_id, payment_id, side, kind, method, url, headers, body, "
+        "state, due_at, max_attempts, fail_attempts, created_at) SELECT shop_id, "
+        "payment_id, side, kind, method, url, headers, body, 'pending', ?, max_attempts, 0, "
+        "? FROM outbox WHERE id = ?",
+        (now, now, message_id),
+    )
+
+
+def count_in_flight(conn: Connection, real: float) -> int:
+    return _count(conn, "state = 'sending' AND claimed_until >= ?", (real,))
+
+
+def count_due(conn: Connection, now: str) -> int:
+    return _count(conn, "state = 'pending' AND due_at <= ?", (now,))
+
+
+def count_pending(conn: Connection) -> int:
+    return _count(conn, "state IN ('pending', 'sending')", ())
+
+
+def _count(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
+    return int(conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {where}", params).fetchone()[0])
+
+
+def list_messages(
+    conn: Connection,
+    shop_id: int | None = None,
+    payment_id: str | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> list[Message]:
+    """Newest first."""
+    where, params = [], []
+    for column, value in (("shop_id", shop_id), ("payment_id", payment_id), ("kind", kind)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+    return [Message.from_row(row) for row in rows]
+
+
+def waiting_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[Message]:
+    """Messages about a payment not yet delivered, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE shop_id = ? AND payment_id = ? AND state IN "
+        "('pending', 'sending') ORDER BY id",
+        (shop_id, payment_id),
+    ).fetchall()
+    return [Message.from_row(row) for row in rows]
+
+
+def load_message(conn: Connection, message_id: int, kind: str | None = None) -> Message | None:
+    where: dict[str, Any] = {"id": message_id}
+    if kind is not None:
+        where["kind"] = kind
+    row = select_one(conn, "outbox", where)
+    return Message.from_row(row) if row else None
+
+
+def cancel_pending(conn: Connection, kind: str, header: str, value: str) -> None:
+    """Cancel the pending messages of ``kind`` whose ``header`` has ``value``."""
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled' WHERE kind = ? AND state = 'pending' "
+        "AND headers LIKE ?",
+        (kind, f'%"{header}": "{value}"%'),
+    )
