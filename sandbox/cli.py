@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = fixture_commands.add_parser("check", help="validate fixtures and state machines")
     check.add_argument("path", type=Path, help="a fixtures directory or YAML file")
     check.set_defaults(handler=cmd_fixtures_check)
-    fixtures.set_defaults(handler=lambda args: fixtures.print_help() or 2)
+    fixtures.set_defaults(handler=lambda args: _help(fixtures))
 
     def client_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -245,3 +245,9 @@ def cmd_fixtures_check(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.path}: OK ({fixtures.summary()})")
     return 0
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    """A command group run without a command: its help, and exit code 2."""
+    parser.print_help()
+    return 2

@@ -24,7 +24,7 @@ def spec_yaml(app: Flask, name: str) -> str:
 
 def _document(name: str, kind: str) -> str:
     """Rendered once per process: the specs never change after start-up."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.setdefault("sandbox_spec_cache", {})
     if (name, kind) not in cache:
         spec = spec_dict(app, name)

@@ -29,6 +29,7 @@ from sandbox.journal import Exchange, Journal
 from sandbox.store import outbox as rows
 from sandbox.store.db import Database
 from sandbox.store.outbox import SANDBOX_URL, Message, NewMessage
+from sandbox.store.tables import Connection
 
 log = logging.getLogger("sandbox.outbox")
 
@@ -41,6 +42,24 @@ class OutboxSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     poll_interval: float = 0.05
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A request to send: ``body`` is JSON-encoded when stored, ``raw_body`` stored as it is
+    (a webhook's signed bytes); ``fail_attempts`` first attempts fail on purpose."""
+
+    shop_id: int
+    payment_id: str | None
+    side: str  # platform or psp: who sends it
+    kind: str  # app.payment, psp.payment_result, webhook, ...
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Any = None
+    raw_body: str | None = None
+    due_at: datetime | None = None
+    fail_attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,40 +109,26 @@ class Outbox:
 
     # ---- scheduling -------------------------------------------------------------------------
 
-    def schedule(
-        self,
-        conn,
-        *,
-        shop_id: int,
-        payment_id: str | None,
-        side: str,
-        kind: str,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: Any = None,
-        raw_body: str | None = None,
-        due_at: datetime | None = None,
-        fail_attempts: int = 0,
-    ) -> int:
+    def schedule(self, conn: Connection, request: Outbound) -> int:
         """Store a message in the caller's transaction; it goes out once that commits."""
         now = self.clock.now()
-        if raw_body is None and body is not None:
-            raw_body = json.dumps(body, separators=(",", ":"))
+        raw_body = request.raw_body
+        if raw_body is None and request.body is not None:
+            raw_body = json.dumps(request.body, separators=(",", ":"))
         message_id = rows.insert_message(
             conn,
             NewMessage(
-                shop_id=shop_id,
-                payment_id=payment_id,
-                side=side,
-                kind=kind,
-                method=method,
-                url=url,
-                headers={"Content-Type": "application/json", **headers},
+                shop_id=request.shop_id,
+                payment_id=request.payment_id,
+                side=request.side,
+                kind=request.kind,
+                method=request.method,
+                url=request.url,
+                headers={"Content-Type": "application/json", **request.headers},
                 body=raw_body,
-                due_at=to_storage(due_at or now),
+                due_at=to_storage(request.due_at or now),
                 max_attempts=self.settings.max_attempts,
-                fail_attempts=fail_attempts,
+                fail_attempts=request.fail_attempts,
                 created_at=to_storage(now),
             ),
         )

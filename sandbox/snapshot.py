@@ -169,7 +169,10 @@ def _payment(
             "result": results.get(("payment", p.payment_id)),
         }
     )
-    operations = rows.list_operations(conn, p.shop_id, p.payment_id)
+    operations = sorted(
+        rows.list_operations(conn, p.shop_id, p.payment_id),
+        key=lambda op: (op.created_at, op.operation_id),
+    )
     for kind, key in (("capture", "captures"), ("void", "voids"), ("refund", "refunds")):
         of_kind = [op for op in operations if op.kind == kind]
         if of_kind:

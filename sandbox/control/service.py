@@ -198,8 +198,8 @@ class ControlService:
             operation = rows.load_operation(conn, shop.id, kind, object_id)
             if operation is None:
                 raise NotFound(f"{kind.capitalize()} {object_id} not found in shop '{handle}'")
-            moved = self.lifecycle.fire_operation(conn, operation, event, now, "control")
-            return {"kind": kind, "id": object_id, "state": moved.state}
+            moved_operation = self.lifecycle.fire_operation(conn, operation, event, now, "control")
+            return {"kind": kind, "id": object_id, "state": moved_operation.state}
 
     def payment_detail(self, handle: str, payment_id: str) -> dict[str, Any]:
         """The platform's own record of a payment: state, money, operations."""

@@ -162,7 +162,9 @@ def encrypt_card(
     return encrypt(plaintext, load_public_key(app_public_key_b64), info=info)
 
 
-def decrypt_card(data: dict[str, Any], private_key_pem: str | bytes, info: bytes = b"") -> dict:
+def decrypt_card(
+    data: dict[str, Any], private_key_pem: str | bytes, info: bytes = b""
+) -> dict[str, Any]:
     plaintext = decrypt(data, load_private_key(private_key_pem), info)
     try:
         card = json.loads(plaintext)

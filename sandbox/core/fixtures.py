@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from sandbox.core import crypto, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
+from sandbox.core.magic import Magic
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
 
 SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
@@ -39,20 +41,24 @@ class FixtureError(ValueError):
 # ---- field types -------------------------------------------------------------------------
 
 
-class Amount(fields.Field):
+class Amount(fields.Field[Decimal]):
     """A positive decimal given as a string or a number; checked per currency later."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         try:
             return money.parse_amount(value, "XXX", allow_zero=True)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
 
-class When(fields.Field):
+class When(fields.Field[tuple[Any, ...]]):
     """An instant: ISO-8601 with offset, ``now``, or relative to load time (``-30m``, ``-2d``)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         if isinstance(value, str):
             text = value.strip()
             if text == "now":
@@ -69,8 +75,10 @@ class When(fields.Field):
             raise ValidationError(f"{exc}; or 'now', '-30m', '-2d'") from None
 
 
-class Duration(fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
+class Duration(fields.Field[Any]):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         try:
             parse_duration(value)
         except ValueError as exc:
@@ -145,7 +153,7 @@ class AppSpec(Strict):
     public_key = fields.String(load_default=None)
 
     @validates_schema
-    def _key(self, data, **kwargs):
+    def _key(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("public_key"):
             try:
                 crypto.load_public_key(data["public_key"])
@@ -270,7 +278,7 @@ class ShopSpec(Strict):
     webhooks = fields.List(fields.Nested(WebhookSpec), load_default=list)
 
     @validates_schema
-    def _offset(self, data, **kwargs):
+    def _offset(self, data: dict[str, Any], **kwargs: Any) -> None:
         try:
             parse_offset(data["utc_offset"])
         except ValueError as exc:
@@ -284,7 +292,7 @@ class MagicMatchSpec(Strict):
     luhn = fields.String(validate=validate.OneOf(["invalid"]))
 
     @validates_schema
-    def _one(self, data, **kwargs):
+    def _one(self, data: dict[str, Any], **kwargs: Any) -> None:
         if len(data) != 1:
             raise ValidationError("match exactly one of: card, holder, amount, luhn")
 
@@ -323,7 +331,7 @@ class Fixtures:
     machines: dict[str, Machine]
     fee_rules: dict[str, money.FeeRule]
     shops: list[dict[str, Any]]
-    magic: list[magic.Magic] = field(default_factory=list)
+    magic: list[Magic] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
     psp: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -339,7 +347,7 @@ class Fixtures:
             f"{len(self.magic)} magic values"
         )
 
-    def magic_named(self, name: str) -> magic.Magic | None:
+    def magic_named(self, name: str) -> Magic | None:
         return next((m for m in self.magic if m.name == name), None)
 
 
@@ -437,17 +445,17 @@ def _build(sections: Mapping[str, tuple[Path, Any]]) -> Fixtures:
     ]
     if problems:
         raise FixtureError(problems)
-    catalogue, problems = _magic(loaded.get("magic", []))
-    if problems:
+    catalogue, magic_problems = _magic(loaded.get("magic", []))
+    if magic_problems:
         file = sections["magic"][0]
         raise FixtureError(
-            [f"{file}: {_join(p)} (line {_line_of(file, p)}): {m}" for p, m in problems]
+            [f"{file}: {_join(p)} (line {_line_of(file, p)}): {m}" for p, m in magic_problems]
         )
     sources = {key: file for key, (file, _) in sections.items()}
     return Fixtures(machines, fee_rules, loaded["shops"], catalogue, sources, loaded.get("psp", {}))
 
 
-def _magic(entries: list[dict[str, Any]]) -> tuple[list[magic.Magic], list[tuple[list, str]]]:
+def _magic(entries: list[dict[str, Any]]) -> tuple[list[magic.Magic], list[tuple[list[Any], str]]]:
     catalogue, problems, names = [], [], set()
     for index, entry in enumerate(entries):
         if entry["name"] in names:
@@ -475,7 +483,11 @@ def _magic(entries: list[dict[str, Any]]) -> tuple[list[magic.Magic], list[tuple
     return catalogue, problems
 
 
-def _cross_check(shops, machines, fee_rules) -> Iterable[tuple[list, str]]:
+def _cross_check(
+    shops: list[dict[str, Any]],
+    machines: dict[str, Machine],
+    fee_rules: dict[str, money.FeeRule],
+) -> Iterable[tuple[list[Any], str]]:
     """What schemas cannot see: references, uniqueness, states, amounts per currency."""
     handles: set[str] = set()
     tokens: set[str] = set()
@@ -506,7 +518,9 @@ def _cross_check(shops, machines, fee_rules) -> Iterable[tuple[list, str]]:
         yield from _check_orders(at, shop, app_names, machines)
 
 
-def _check_orders(at, shop, app_names, machines) -> Iterable[tuple[list, str]]:
+def _check_orders(
+    at: list[Any], shop: dict[str, Any], app_names: Iterable[str], machines: dict[str, Machine]
+) -> Iterable[tuple[list[Any], str]]:
     order_ids: set[int] = set()
     payment_ids: set[str] = set()
     legacy_ids: set[int] = set()
@@ -561,7 +575,7 @@ def _unknown_state(kind: str, state: str, machine: Machine) -> str:
 # ---- error locations ---------------------------------------------------------------------
 
 
-def _flatten(messages: Any, parts: list | None = None) -> Iterable[tuple[list, str]]:
+def _flatten(messages: Any, parts: list[Any] | None = None) -> Iterable[tuple[list[Any], str]]:
     parts = parts or []
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -582,11 +596,11 @@ def _flatten(messages: Any, parts: list | None = None) -> Iterable[tuple[list, s
         yield parts, message
 
 
-def _describe(file: Path, items: list[tuple[list, str]]) -> list[str]:
+def _describe(file: Path, items: list[tuple[list[Any], str]]) -> list[str]:
     return [f"{file}: {_join(parts)} (line {_line_of(file, parts)}): {msg}" for parts, msg in items]
 
 
-def _join(parts: list) -> str:
+def _join(parts: list[Any]) -> str:
     text = ""
     for part in parts:
         if isinstance(part, int) and not isinstance(part, bool):
@@ -596,8 +610,8 @@ def _join(parts: list) -> str:
     return text
 
 
-def _split(dotted: str) -> list:
-    parts: list = []
+def _split(dotted: str) -> list[Any]:
+    parts: list[Any] = []
     for piece in dotted.split("."):
         name, *indexes = piece.replace("]", "").split("[")
         parts.append(name)
@@ -605,7 +619,7 @@ def _split(dotted: str) -> list:
     return parts
 
 
-def _line_of(file: Path, parts: list) -> int:
+def _line_of(file: Path, parts: list[Any]) -> int:
     """The line of the deepest node of ``parts`` that exists in the file."""
     try:
         node = yaml.compose(Path(file).read_text(encoding="utf-8"), Loader=_Loader)
@@ -614,11 +628,10 @@ def _line_of(file: Path, parts: list) -> int:
     line = 1
     for part in parts:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(part)), None)
-            key = next((k for k, v in node.value if k.value == str(part)), None)
-            if match is None:
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
                 break
-            line, node = key.start_mark.line + 1, match
+            line, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):
                 break
@@ -629,7 +642,8 @@ def _line_of(file: Path, parts: list) -> int:
     return line
 
 
-def resolve_when(value: tuple, now) -> Any:
+def resolve_when(value: tuple[Any, ...], now: datetime) -> datetime:
     """A :class:`When` value to an instant, relative ones against ``now``."""
     kind, amount, sign = value
-    return amount if kind == "absolute" else now + sign * amount
+    moment: datetime = amount if kind == "absolute" else now + sign * amount
+    return moment

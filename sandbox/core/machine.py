@@ -165,7 +165,9 @@ def build_machines(document: Mapping[str, Any]) -> dict[str, Machine]:
     return machines
 
 
-def _build_machine(name: str, spec: Mapping[str, Any], views: Mapping[str, tuple[str, ...]]):
+def _build_machine(
+    name: str, spec: Mapping[str, Any], views: Mapping[str, tuple[str, ...]]
+) -> Machine:
     states: dict[str, dict[str, str]] = {}
     for state, mapping in spec["states"].items():
         mapping = mapping or {}

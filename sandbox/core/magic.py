@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 OUTCOMES = ("success", "decline", "three_ds")
 
@@ -44,8 +45,8 @@ class Magic:
             return None
         return self.reason.replace("{code}", str(int(amount)))
 
-    def describe(self) -> dict:
-        match = {}
+    def describe(self) -> dict[str, Any]:
+        match: dict[str, Any] = {}
         if self.luhn_invalid:
             match["luhn"] = "invalid"
         if self.card:

@@ -17,7 +17,7 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
-from sandbox.outbox import Message, Outbox, Outcome
+from sandbox.outbox import Message, Outbound, Outbox, Outcome
 from sandbox.platform.lifecycle import Lifecycle, record_history
 from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag
 from sandbox.store import platform as rows
@@ -405,14 +405,16 @@ class CheckoutService:
             raise Conflict(f"App '{app.name}' has no URL for {kind} requests")
         self.outbox.schedule(
             conn,
-            shop_id=shop.id,
-            payment_id=payment_id,
-            side="platform",
-            kind=f"app.{kind}",
-            method="POST",
-            url=url,
-            headers={SHOP_HEADER: shop.domain},
-            body=body,
+            Outbound(
+                shop_id=shop.id,
+                payment_id=payment_id,
+                side="platform",
+                kind=f"app.{kind}",
+                method="POST",
+                url=url,
+                headers={SHOP_HEADER: shop.domain},
+                body=body,
+            ),
         )
 
     def _shop(self, handle: str) -> Shop:

@@ -5,13 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-
-class Flag(fields.Boolean):
-    """Genstore sends booleans as strings (``"true"``); real JSON booleans are accepted too."""
-
-    truthy = {True, "true", "True", "TRUE"}
-    falsy = {False, "false", "False", "FALSE"}
-    default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+from sandbox.protocol import Flag
 
 
 class Strict(ma.Schema):
@@ -24,7 +18,7 @@ class Empty(ma.Schema):
     """``{}``"""
 
 
-def result_schema(name: str, id_field: str, channel_field: str, what: str) -> type[Strict]:
+def result_schema(name: str, id_field: str, channel_field: str, what: str) -> type[ma.Schema]:
     """``{"pay": {result, reason?, <id>, <channel id>}}`` for one kind of callback."""
     inner = Strict.from_dict(
         {
@@ -141,7 +135,7 @@ class LegacyCount(ma.Schema):
 
 
 class FieldsQuery(ma.Schema):
-    fields = fields.String(
+    fields = fields.String(  # type: ignore[assignment]  # the seed names the parameter so
         metadata={"description": "Comma-separated response fields, e.g. id,status,amount"}
     )
 

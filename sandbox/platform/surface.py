@@ -112,7 +112,7 @@ class PlatformRequestFacts:
             return str(args["payment_id"])
         body = request.get_json(silent=True, cache=True) if has_body else None
         if isinstance(body, dict):
-            pay = body.get("pay") if isinstance(body.get("pay"), dict) else body
+            pay: dict[str, Any] = body["pay"] if isinstance(body.get("pay"), dict) else body
             if isinstance(pay.get("paymentId"), str):
                 return str(pay["paymentId"])
         if request.args.get("paymentId"):

@@ -9,6 +9,7 @@ are cancelled.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, Forbidden, NotFound, invalid
-from sandbox.outbox import Message, Outbox, Outcome
+from sandbox.outbox import Message, Outbound, Outbox, Outcome
 from sandbox.platform import views
 from sandbox.platform.auth import Principal
 from sandbox.protocol import SHOP_HEADER
@@ -160,14 +161,16 @@ class Webhooks:
             }
             self.outbox.schedule(
                 conn,
-                shop_id=shop_id,
-                payment_id=payment_id,
-                side="platform",
-                kind="webhook",
-                method="POST",
-                url=subscriber.address,
-                headers=headers,
-                raw_body=raw,
+                Outbound(
+                    shop_id=shop_id,
+                    payment_id=payment_id,
+                    side="platform",
+                    kind="webhook",
+                    method="POST",
+                    url=subscriber.address,
+                    headers=headers,
+                    raw_body=raw,
+                ),
             )
         return len(subscribers)
 
@@ -184,7 +187,7 @@ class Webhooks:
 
     # ---- deliveries (control) ---------------------------------------------------------------
 
-    def deliveries(self, shop_id: int | None, topic: str | None) -> list[dict[str, Any]]:
+    def deliveries(self, shop_id: int | None, topic: str | None) -> builtins.list[dict[str, Any]]:
         found = messages.list_messages(self.db.read(), shop_id=shop_id, kind="webhook", limit=500)
         views = [_delivery(m) for m in found]
         return [v for v in views if topic is None or v["topic"] == topic]
@@ -198,14 +201,16 @@ class Webhooks:
             headers.pop("Content-Type", None)
             new_id = self.outbox.schedule(
                 conn,
-                shop_id=message.shop_id,
-                payment_id=message.payment_id,
-                side="platform",
-                kind="webhook",
-                method="POST",
-                url=message.url,
-                headers=headers,
-                raw_body=message.body,
+                Outbound(
+                    shop_id=message.shop_id,
+                    payment_id=message.payment_id,
+                    side="platform",
+                    kind="webhook",
+                    method="POST",
+                    url=message.url,
+                    headers=headers,
+                    raw_body=message.body,
+                ),
             )
             fresh = messages.load_message(conn, new_id)
         assert fresh is not None  # written in the transaction just committed

@@ -41,7 +41,7 @@ def for_card(chosen: magic.Magic, amount: Decimal, manual_capture: bool) -> Deci
             reason,
             chosen.delay,
             chosen.callback_failures,
-            answered_reason="" if chosen.delay else reason,
+            answered_reason="" if chosen.delay else reason or "",
         )
     return Decision(
         chosen.name,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from sandbox.platform.schemas import Flag
+from sandbox.protocol import Flag
 
 
 class Text(fields.String):

@@ -17,7 +17,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import BadRequest, Conflict, NotFound, invalid
-from sandbox.outbox import Outbox
+from sandbox.outbox import Outbound, Outbox
 from sandbox.psp import intake, operations, outcomes
 from sandbox.psp.reports import Report, payment_report
 from sandbox.store import psp as records
@@ -345,14 +345,16 @@ class PspService:
         fail on purpose (a magic value's flaky network)."""
         self.outbox.schedule(
             conn,
-            shop_id=install.shop_id,
-            payment_id=report.payment_id,
-            side="psp",
-            kind=f"psp.{report.kind}_result",
-            method="PUT",
-            url=report.url(install),
-            headers=report.headers(install),
-            body=report.body(),
-            due_at=due,
-            fail_attempts=failures,
+            Outbound(
+                shop_id=install.shop_id,
+                payment_id=report.payment_id,
+                side="psp",
+                kind=f"psp.{report.kind}_result",
+                method="PUT",
+                url=report.url(install),
+                headers=report.headers(install),
+                body=report.body(),
+                due_at=due,
+                fail_attempts=failures,
+            ),
         )

@@ -40,7 +40,8 @@ class Database:
             local.memo_version = None
             local.memo = {}
             local.pinned_version = None
-        return local.conn
+        conn: sqlite3.Connection = local.conn
+        return conn
 
     def pin_version(self) -> None:
         """Read other connections' commit count once, for the rest of this request: a request
@@ -68,7 +69,8 @@ class Database:
         elif len(local.memo) > MEMO_LIMIT:
             local.memo.clear()
         try:
-            return local.memo[key]
+            remembered: T = local.memo[key]
+            return remembered
         except KeyError:
             value = local.memo[key] = compute()
             return value

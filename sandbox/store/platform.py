@@ -302,9 +302,8 @@ def load_operation(
 
 
 def list_operations(conn: Connection, shop_id: int, payment_id: str) -> list[Operation]:
-    rows = Scope(conn, shop_id).all(
-        "operations", order="created_at, operation_id", payment_id=payment_id
-    )
+    """A payment's captures, voids and refunds, in the order they were requested."""
+    rows = Scope(conn, shop_id).all("operations", order="created_at, rowid", payment_id=payment_id)
     return [Operation.from_row(row) for row in rows]
 
 
@@ -430,8 +429,13 @@ def load_webhook(conn: Connection, shop_id: int, app_id: int, webhook_id: int) -
 
 
 def list_webhooks(conn: Connection, shop_id: int, app_id: int | None = None) -> list[Webhook]:
-    where = {} if app_id is None else {"app_id": app_id}
-    return [Webhook.from_row(r) for r in Scope(conn, shop_id).all("webhooks", order="id", **where)]
+    scope = Scope(conn, shop_id)
+    found = (
+        scope.all("webhooks", order="id")
+        if app_id is None
+        else scope.all("webhooks", order="id", app_id=app_id)
+    )
+    return [Webhook.from_row(r) for r in found]
 
 
 def page_webhooks(

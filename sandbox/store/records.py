@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -29,7 +29,7 @@ class Shop:
     rate_per_second: float | None = None
 
     @property
-    def tz(self) -> tzinfo:
+    def tz(self) -> timezone:
         return parse_offset(self.utc_offset)
 
     @classmethod

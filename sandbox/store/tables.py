@@ -75,7 +75,9 @@ def insert(conn: Connection, table: str, values: Mapping[str, Any], conflict: st
     return int(cursor.lastrowid or 0)
 
 
-def insert_many(conn: Connection, table: str, keys: Sequence[str], rows: list[tuple[Any, ...]]):
+def insert_many(
+    conn: Connection, table: str, keys: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
     conn.executemany(_insert(table, tuple(keys), ""), rows)
 
 
