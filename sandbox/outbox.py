@@ -92,7 +92,7 @@ class Outbox:
         clock: Clock,
         settings: OutboxSettings,
         journal: Journal,
-        faults: Faults | None = None,
+        faults: Faults,
     ):
         self.faults = faults
         self.db = db
@@ -174,9 +174,7 @@ class Outbox:
         at = self.clock.now()
         started_ns = time.time_ns()
         url = self.resolve(message.url)
-        fault = None
-        if self.faults is not None:
-            fault = self.faults.pick(target_of(message.kind), message.shop_id, message.payment_id)
+        fault = self.faults.pick(target_of(message.kind), message.shop_id, message.payment_id)
         if fault is not None and fault.kind == "reorder":
             self._hold_back(message, url, fault, at, started_ns)
             return

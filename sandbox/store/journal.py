@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.store.tables import Connection, insert_many
+from sandbox.store.tables import Connection, Scope, insert_many
 
 COLUMNS = (
     "seq", "at", "direction", "shop_id", "payment_id", "kind", "method", "url", "path",
@@ -91,9 +91,9 @@ def count(conn: Connection, filters: dict[str, Any], path: str | None) -> int:
 
 def attempts_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[dict[str, Any]]:
     """Every outbound attempt about a payment, with the side its message came from."""
-    rows = conn.execute(
+    rows = Scope(conn, shop_id).query(
         "SELECT j.*, o.side FROM journal j JOIN outbox o ON o.id = j.message_id "
         "WHERE j.shop_id = ? AND j.payment_id = ? AND j.direction = 'outbound' ORDER BY j.id",
-        (shop_id, payment_id),
+        (payment_id,),
     )
     return [dict(row) for row in rows]

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.store.tables import Connection, Row, insert, select_one
+from sandbox.store.tables import Connection, Row, Scope, insert, select_one
 
 # Stored URLs may say this for the sandbox's own base URL, filled in when sent, so a store
 # survives a change of port.
@@ -193,11 +193,11 @@ def list_messages(
 
 def waiting_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[Message]:
     """Messages about a payment not yet delivered, oldest first."""
-    rows = conn.execute(
+    rows = Scope(conn, shop_id).query(
         "SELECT * FROM outbox WHERE shop_id = ? AND payment_id = ? AND state IN "
         "('pending', 'sending') ORDER BY id",
-        (shop_id, payment_id),
-    ).fetchall()
+        (payment_id,),
+    )
     return [Message.from_row(row) for row in rows]
 
 

@@ -150,10 +150,9 @@ def insert_token(conn: Connection, token: Token) -> None:
 
 
 def revoke_app_tokens(conn: Connection, shop_id: int, app_id: int, at: str) -> None:
-    conn.execute(
-        "UPDATE tokens SET revoked_at = ? WHERE shop_id = ? AND app_id = ? AND revoked_at IS NULL",
-        (at, shop_id, app_id),
-    )
+    for token in Scope(conn, shop_id).all("tokens", app_id=app_id):
+        if token["revoked_at"] is None:
+            Scope(conn, shop_id).update("tokens", {"revoked_at": at}, token=token["token"])
 
 
 def list_tokens(conn: Connection, shop_id: int, live_only: bool = False) -> list[Token]:
