@@ -54,6 +54,24 @@ def flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+# Seed 001 describes manualCapture as "Payment capture type (true for automatic capture, false
+# for manual capture)", the opposite of what the field's name suggests. Each app picks a reading.
+CAPTURE_FLAG_READINGS = {
+    "published": "as seed 001 reads: true for automatic capture, false for manual capture",
+    "by_name": "as the name reads: true for manual capture (authorize only)",
+}
+
+
+def manual_capture_flag(manual_capture: bool, reading: str) -> str:
+    """The ``manualCapture`` string the platform sends for an authorize-only payment (or not)."""
+    return flag(manual_capture if reading == "by_name" else not manual_capture)
+
+
+def reads_manual_capture(value: bool, reading: str) -> bool:
+    """Whether an app taking ``manualCapture`` as ``reading`` authorizes only."""
+    return value if reading == "by_name" else not value
+
+
 class Flag(fields.Boolean):
     """Genstore sends booleans as strings (``"true"``); real JSON booleans are accepted too."""
 

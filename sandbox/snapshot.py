@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from sandbox.core import money
-from sandbox.core.fixtures import BUILTIN_PSP_URLS, FixtureError, Fixtures, load_fixtures
+from sandbox.core.fixtures import FixtureError, Fixtures, builtin_psp_urls, load_fixtures
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import ApiError, BadRequest, NotFound
 from sandbox.store import platform as rows
@@ -60,7 +60,9 @@ def _shop(conn: Connection, shop: Shop) -> dict[str, Any]:
             "scopes": app.scopes.split(),
             "activated": app.activated,
         }
-        if app.urls == BUILTIN_PSP_URLS and app.public_key == builtin_public_key():
+        if app.capture_flag != "published":
+            entry["capture_flag"] = app.capture_flag
+        if app.urls == builtin_psp_urls(shop.domain) and app.public_key == builtin_public_key():
             entry["builtin_psp"] = True
         else:
             entry["urls"] = app.urls
@@ -118,6 +120,8 @@ def _shop(conn: Connection, shop: Shop) -> dict[str, Any]:
                 "size": shop.rate_size or 40,
                 "per_second": shop.rate_per_second or 2.0,
             },
+            "shop_domain_header": shop.shop_header or None,
+            "strict": shop.strict or None,
             "apps": exported_apps,
             "tokens": tokens,
             "webhooks": webhooks,

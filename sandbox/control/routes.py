@@ -116,35 +116,35 @@ def machines():
     }
 
 
-@control.route("/<any(payments,captures,voids,refunds):kind>/<object_id>/events", methods=["POST"])
+@control.route("/<any(payments,captures,voids,refunds):kind>/<objectId>/events", methods=["POST"])
 @control.arguments(s.ShopQuery, location="query")
 @control.arguments(s.FireEvent)
 @control.response(200, s.EventResult)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or object")
 @control.alt_response(409, schema=ErrorSchema, description="The machine refuses the event")
-def fire_event(query, body, kind, object_id):
+def fire_event(query, body, kind, objectId):
     """Fire any declared event on a payment, capture, void or refund by hand"""
     return services().control.fire_event(
-        query["shop"], kind.rstrip("s"), object_id, body["event"], body.get("amount")
+        query["shop"], kind.rstrip("s"), objectId, body["event"], body.get("amount")
     )
 
 
-@control.route("/payments/<payment_id>", methods=["GET"])
+@control.route("/payments/<paymentId>", methods=["GET"])
 @control.arguments(s.ShopQuery, location="query")
 @control.response(200, s.PaymentDetail)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
-def payment_detail(query, payment_id):
+def payment_detail(query, paymentId):
     """The platform's record of a payment: machine state, amounts, captures, voids, refunds"""
-    return services().control.payment_detail(query["shop"], payment_id)
+    return services().control.payment_detail(query["shop"], paymentId)
 
 
-@control.route("/payments/<payment_id>/history", methods=["GET"])
+@control.route("/payments/<paymentId>/history", methods=["GET"])
 @control.arguments(s.ShopQuery, location="query")
 @control.response(200, s.History)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
-def payment_history(query, payment_id):
+def payment_history(query, paymentId):
     """Every state change of a payment and its captures, voids and refunds"""
-    return {"history": services().control.history(query["shop"], payment_id)}
+    return {"history": services().control.history(query["shop"], paymentId)}
 
 
 @control.route("/checkouts", methods=["POST"])
@@ -168,43 +168,43 @@ def checkout(body):
     return services().checkout.checkout(request)
 
 
-@control.route("/payments/<payment_id>/captures", methods=["POST"])
+@control.route("/payments/<paymentId>/captures", methods=["POST"])
 @control.arguments(s.OperationRequest)
 @control.response(201, s.OperationResult)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
 @control.alt_response(409, schema=ErrorSchema, description="The payment cannot be captured")
-def capture(body, payment_id):
+def capture(body, paymentId):
     """Ask the payment's app to capture it, in full or in part"""
-    return services().checkout.capture(body["shop"], payment_id, body.get("amount"))
+    return services().checkout.capture(body["shop"], paymentId, body.get("amount"))
 
 
-@control.route("/payments/<payment_id>/voids", methods=["POST"])
+@control.route("/payments/<paymentId>/voids", methods=["POST"])
 @control.arguments(s.VoidRequest)
 @control.response(201, s.OperationResult)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
 @control.alt_response(409, schema=ErrorSchema, description="The payment cannot be voided")
-def void(body, payment_id):
+def void(body, paymentId):
     """Ask the payment's app to void its authorization"""
-    return services().checkout.void(body["shop"], payment_id)
+    return services().checkout.void(body["shop"], paymentId)
 
 
-@control.route("/payments/<payment_id>/refunds", methods=["POST"])
+@control.route("/payments/<paymentId>/refunds", methods=["POST"])
 @control.arguments(s.OperationRequest)
 @control.response(201, s.OperationResult)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
 @control.alt_response(409, schema=ErrorSchema, description="The payment cannot be refunded")
-def refund(body, payment_id):
+def refund(body, paymentId):
     """Ask the payment's app to refund it, in full or in part"""
-    return services().checkout.refund(body["shop"], payment_id, body.get("amount"))
+    return services().checkout.refund(body["shop"], paymentId, body.get("amount"))
 
 
-@control.route("/payments/<payment_id>/timeline", methods=["GET"])
+@control.route("/payments/<paymentId>/timeline", methods=["GET"])
 @control.arguments(s.ShopQuery, location="query")
 @control.response(200, s.Timeline)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop or payment")
-def timeline(query, payment_id):
+def timeline(query, paymentId):
     """State changes, requests and callbacks of a payment, in order"""
-    return services().control.timeline(query["shop"], payment_id)
+    return services().control.timeline(query["shop"], paymentId)
 
 
 @control.route("/apps", methods=["POST"])
@@ -215,7 +215,13 @@ def timeline(query, payment_id):
 def register_app(body):
     """Register a payment app (yours, on any host) in a shop; it gets an access token"""
     return services().checkout.register_app(
-        body["shop"], body["name"], body["urls"], body.get("publicKey"), body["scopes"]
+        body["shop"],
+        body["name"],
+        body["urls"],
+        body.get("publicKey"),
+        body["scopes"],
+        capture_flag=body["captureFlag"],
+        activated=body["activated"],
     )
 
 
@@ -247,7 +253,9 @@ def drain():
 @control.response(201, s.InstallationView)
 def install_psp(body):
     """Send the fake payment app's callbacks for a shop domain to your platform"""
-    return services().psp.install(body["shopDomain"], body["platformUrl"], body["accessToken"])
+    return services().psp.install(
+        body["shopDomain"], body["platformUrl"], body["accessToken"], body["captureFlag"]
+    )
 
 
 @control.route("/journal", methods=["GET"])
@@ -300,12 +308,12 @@ def deliveries(query):
     return {"deliveries": svc.webhooks.deliveries(shop_id, query.get("topic"))}
 
 
-@control.route("/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@control.route("/deliveries/<int:deliveryId>/redeliver", methods=["POST"])
 @control.response(201, s.Delivery)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown delivery")
-def redeliver(delivery_id):
+def redeliver(deliveryId):
     """Send a delivery again (a new delivery, same body and signature)"""
-    return services().webhooks.redeliver(delivery_id)
+    return services().webhooks.redeliver(deliveryId)
 
 
 @control.route("/webhooks/topics", methods=["GET"])
@@ -340,12 +348,12 @@ def clear_faults():
     return {"cleared": services().faults.clear()}
 
 
-@control.route("/faults/<int:fault_id>", methods=["DELETE"])
+@control.route("/faults/<int:faultId>", methods=["DELETE"])
 @control.response(200, s.Cleared)
 @control.alt_response(404, schema=ErrorSchema, description="Unknown fault")
-def clear_fault(fault_id):
+def clear_fault(faultId):
     """Clear one fault"""
-    return {"cleared": services().faults.clear(fault_id)}
+    return {"cleared": services().faults.clear(faultId)}
 
 
 @control.route("/snapshots", methods=["GET"])

@@ -234,12 +234,31 @@ class AppUrls(Strict):
     launch = fields.Url(require_tld=False, metadata={"description": "The app's admin page"})
 
 
+def capture_flag_field() -> fields.String:
+    return fields.String(
+        load_default="published",
+        validate=validate.OneOf(["published", "by_name"]),
+        metadata={
+            "description": "How manualCapture reads: 'published' (seed 001: true for automatic "
+            "capture) or 'by_name' (true for manual capture)"
+        },
+    )
+
+
 class RegisterApp(Strict):
     shop = fields.String(load_default="demo")
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$"))
     urls = fields.Nested(AppUrls, required=True)
     publicKey = fields.String(metadata={"description": "Base64 X.509 SPKI DER of a P-256 key"})
     scopes = fields.List(fields.String(), load_default=lambda: ["write_payment"])
+    captureFlag = capture_flag_field()
+    activated = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "As if the app had reported ready through account_authorize "
+            "(checkouts need an activated app)"
+        },
+    )
 
 
 class RegisteredApp(ma.Schema):
@@ -247,7 +266,7 @@ class RegisteredApp(ma.Schema):
         ordered = True
 
     shop = fields.String()
-    shopDomain = fields.String(metadata={"description": "Sent in X-Genstore-Shop-Domain"})
+    shopDomain = fields.String(metadata={"description": "The shop's domain"})
     name = fields.String()
     clientId = fields.String()
     clientSecret = fields.String()
@@ -310,16 +329,22 @@ class Timeline(ma.Schema):
 class Installation(Strict):
     shopDomain = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=255),
+        validate=[validate.Length(min=1, max=255), validate.Regexp(r"^[A-Za-z0-9.-]+$")],
         metadata={"example": "my-shop.genmystore.com"},
     )
     platformUrl = fields.String(required=True, metadata={"example": "http://127.0.0.1:5000"})
     accessToken = fields.String(required=True, validate=validate.Length(min=1))
+    captureFlag = capture_flag_field()
 
 
 class InstallationView(ma.Schema):
     shopDomain = fields.String()
     platformUrl = fields.String()
+    urls = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Where your platform sends this installation's requests"},
+    )
 
 
 class JournalQuery(ma.Schema):

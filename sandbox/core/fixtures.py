@@ -118,16 +118,24 @@ class FeeRuleSpec(Strict):
     fixed = fields.Decimal(load_default=Decimal(0), validate=validate.Range(min=0))
 
 
+# The fake payment app's URLs: one set per installation (``{installation}`` is the shop's
+# domain), so it knows which shop a request is for without any header Genstore does not send.
 BUILTIN_PSP_URLS = {
-    "payment": "{sandbox}/psp/payments",
-    "offsite_payment": "{sandbox}/psp/offsite_payments",
-    "capture": "{sandbox}/psp/captures",
-    "void": "{sandbox}/psp/voids",
-    "refund": "{sandbox}/psp/refunds",
-    "get_payment": "{sandbox}/psp/payment",
-    "get_refund": "{sandbox}/psp/refund",
+    "payment": "{sandbox}/psp/i/{installation}/payments",
+    "offsite_payment": "{sandbox}/psp/i/{installation}/offsite_payments",
+    "capture": "{sandbox}/psp/i/{installation}/captures",
+    "void": "{sandbox}/psp/i/{installation}/voids",
+    "refund": "{sandbox}/psp/i/{installation}/refunds",
+    "get_payment": "{sandbox}/psp/i/{installation}/payment",
+    "get_refund": "{sandbox}/psp/i/{installation}/refund",
     "launch": "{sandbox}/psp/launch",
 }
+CAPTURE_FLAG_READINGS = ("published", "by_name")
+
+
+def builtin_psp_urls(domain: str) -> dict[str, str]:
+    """The fake app's URLs for its installation in the shop at ``domain``."""
+    return {kind: url.replace("{installation}", domain) for kind, url in BUILTIN_PSP_URLS.items()}
 
 
 class AppUrlsSpec(Strict):
@@ -151,6 +159,11 @@ class AppSpec(Strict):
     builtin_psp = fields.Boolean(load_default=False)
     urls = fields.Nested(AppUrlsSpec, load_default=dict)
     public_key = fields.String(load_default=None)
+    # How the app reads manualCapture (see the README's "Where Genstore's documentation is
+    # ambiguous"): "published" (seed 001's text) or "by_name".
+    capture_flag = fields.String(
+        load_default="published", validate=validate.OneOf(CAPTURE_FLAG_READINGS)
+    )
 
     @validates_schema
     def _key(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -272,6 +285,10 @@ class ShopSpec(Strict):
     fee_rule = fields.String(load_default=None)
     # Genstore's limit: a bucket of 40 requests per app per shop, refilled at 2 per second.
     rate_limit = fields.Nested(RateLimitSpec, load_default=lambda: RateLimitSpec().load({}))
+    # Sandbox extensions, off by default: send X-Genstore-Shop-Domain with every request to an
+    # app (not in Genstore's docs); treat an app's non-conforming answer as a failed request.
+    shop_domain_header = fields.Boolean(load_default=False)
+    strict = fields.Boolean(load_default=False)
     apps = fields.List(fields.Nested(AppSpec), load_default=list)
     tokens = fields.List(fields.Nested(TokenSpec), load_default=list)
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)

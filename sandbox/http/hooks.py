@@ -60,7 +60,7 @@ def inject_fault(faults: Faults, facts: RequestFacts) -> Response | None:
     if not any(f.target == "platform" for f in faults.armed()):
         return None
     fault = faults.pick(
-        "platform", facts.shop_id(), (request.view_args or {}).get("payment_id"), request.path
+        "platform", facts.shop_id(), (request.view_args or {}).get("paymentId"), request.path
     )
     if fault is None:
         return None

@@ -19,7 +19,7 @@ from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Message, Outbound, Outbox, Outcome
 from sandbox.platform.lifecycle import Lifecycle, record_history
-from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag
+from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag, manual_capture_flag
 from sandbox.store import platform as rows
 from sandbox.store.db import Database
 from sandbox.store.records import (
@@ -196,7 +196,7 @@ class CheckoutService:
             "amount": money.format_amount(amount, currency),
             "currency": currency,
             "test": flag(True),
-            "manualCapture": flag(request.manual_capture),
+            "manualCapture": manual_capture_flag(request.manual_capture, app.capture_flag),
             "customer": SEED_CUSTOMER,
             "purchaseInfo": _purchase_info(amount, currency),
         }
@@ -349,6 +349,8 @@ class CheckoutService:
         urls: dict[str, str],
         public_key: str | None,
         scopes: list[str],
+        capture_flag: str = "published",
+        activated: bool = False,
     ) -> dict[str, Any]:
         shop = self._shop(handle)
         if public_key:
@@ -374,6 +376,9 @@ class CheckoutService:
                     scopes=" ".join(scopes),
                     urls=urls,
                     public_key=public_key,
+                    activated=activated,
+                    activated_at=now if activated else None,
+                    capture_flag=capture_flag,
                 ),
             )
             rows.insert_token(conn, Token(token, shop.id, app_id, " ".join(scopes), now))
@@ -412,7 +417,7 @@ class CheckoutService:
                 kind=f"app.{kind}",
                 method="POST",
                 url=url,
-                headers={SHOP_HEADER: shop.domain},
+                headers={SHOP_HEADER: shop.domain} if shop.shop_header else {},
                 body=body,
             ),
         )
@@ -435,7 +440,15 @@ class CheckoutService:
         usable = [a for a in apps if a.urls.get(kind)]
         if not usable:
             raise Conflict(f"No app in shop '{shop.handle}' has a URL for {kind} requests")
-        return usable[0]
+        ready = [a for a in usable if a.activated]
+        if not ready:
+            raise Conflict(
+                f"App '{usable[0].name}' is not activated in shop '{shop.handle}': it has not "
+                "reported ready through account_authorize (PUT /api/202412/app/"
+                "account_authorize), so Genstore does not offer it at checkout",
+                details={"app": ["not activated: account_authorize"]},
+            )
+        return ready[0]
 
 
 def _purchase_info(amount: Decimal, currency: str) -> dict[str, Any]:

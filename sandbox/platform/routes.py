@@ -50,111 +50,111 @@ def account_authorize(body):
     return {}
 
 
-@callbacks.route("/payment/<payment_id>", methods=["PUT"])
+@callbacks.route("/payment/<paymentId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
 @callbacks.arguments(s.PaymentResultBody)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown payment")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
-def payment_result(body, payment_id):
+def payment_result(body, paymentId):
     """Update the payment result"""
-    result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
-    surface().platform.callbacks.payment_result(g.principal, "payment", payment_id, result)
+    result = _result(body["pay"], "paymentId", "channelPaymentId", paymentId)
+    surface().platform.callbacks.payment_result(g.principal, "payment", paymentId, result)
     return {}
 
 
-@callbacks.route("/pre_authorize/<payment_id>", methods=["PUT"])
+@callbacks.route("/pre_authorize/<paymentId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
 @callbacks.arguments(s.PreAuthorizeResultBody)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
-def pre_authorize_result(body, payment_id):
+def pre_authorize_result(body, paymentId):
     """Update the authorization result of a manual-capture payment"""
-    result = _result(body["pay"], "paymentId", "channelPaymentId", payment_id)
-    surface().platform.callbacks.payment_result(g.principal, "pre_authorize", payment_id, result)
+    result = _result(body["pay"], "paymentId", "channelPaymentId", paymentId)
+    surface().platform.callbacks.payment_result(g.principal, "pre_authorize", paymentId, result)
     return {}
 
 
-@callbacks.route("/capture/<capture_id>", methods=["PUT"])
+@callbacks.route("/capture/<captureId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
 @callbacks.arguments(s.CaptureResultBody)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
-def capture_result(body, capture_id):
+def capture_result(body, captureId):
     """Update the capture result"""
-    result = _result(body["pay"], "captureId", "channelCaptureId", capture_id)
-    surface().platform.callbacks.operation_result(g.principal, "capture", capture_id, result)
+    result = _result(body["pay"], "captureId", "channelCaptureId", captureId)
+    surface().platform.callbacks.operation_result(g.principal, "capture", captureId, result)
     return {}
 
 
-@callbacks.route("/void/<void_id>", methods=["PUT"])
+@callbacks.route("/void/<voidId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
 @callbacks.arguments(s.VoidResultBody)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
-def void_result(body, void_id):
+def void_result(body, voidId):
     """Update the void (cancel authorization) result"""
-    result = _result(body["pay"], "voidId", "channelVoidId", void_id)
-    surface().platform.callbacks.operation_result(g.principal, "void", void_id, result)
+    result = _result(body["pay"], "voidId", "channelVoidId", voidId)
+    surface().platform.callbacks.operation_result(g.principal, "void", voidId, result)
     return {}
 
 
-@callbacks.route("/refund/<refund_id>", methods=["PUT"])
+@callbacks.route("/refund/<refundId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
 @callbacks.arguments(s.RefundResultBody)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
-def refund_result(body, refund_id):
+def refund_result(body, refundId):
     """Update the refund result"""
-    result = _result(body["pay"], "refundId", "channelRefundId", refund_id)
-    surface().platform.callbacks.operation_result(g.principal, "refund", refund_id, result)
+    result = _result(body["pay"], "refundId", "channelRefundId", refundId)
+    surface().platform.callbacks.operation_result(g.principal, "refund", refundId, result)
     return {}
 
 
-@transactions.route("/payment/<payment_id>", methods=["GET"])
+@transactions.route("/payment/<paymentId>", methods=["GET"])
 @secured(transactions, *TRANSACTION_SCOPES)
 @transactions.response(200, s.Transaction)
 @transactions.alt_response(404, schema=ErrorSchema, description="Unknown payment")
-def get_payment(payment_id):
+def get_payment(paymentId):
     """Get payment"""
-    return surface().platform.transaction(g.principal, payment_id)
+    return surface().platform.transaction(g.principal, paymentId)
 
 
-@legacy.route("/<int:order_id>/payments", methods=["GET"])
+@legacy.route("/<int:orderId>/payments", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
 @legacy.arguments(s.FieldsQuery, location="query")
 @legacy.response(200, s.LegacyPaymentList)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
-def list_order_payments(query, order_id):
+def list_order_payments(query, orderId):
     """Get all payments of an order"""
     platform = surface().platform
     fields = platform.parse_fields(query.get("fields"))
-    return {"payments": platform.legacy_payments(g.principal, order_id, fields)}
+    return {"payments": platform.legacy_payments(g.principal, orderId, fields)}
 
 
-@legacy.route("/<int:order_id>/payments/count", methods=["GET"])
+@legacy.route("/<int:orderId>/payments/count", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
 @legacy.response(200, s.LegacyCount)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
-def count_order_payments(order_id):
+def count_order_payments(orderId):
     """Count the payments of an order"""
-    return {"count": surface().platform.legacy_count(g.principal, order_id)}
+    return {"count": surface().platform.legacy_count(g.principal, orderId)}
 
 
-@legacy.route("/<int:order_id>/payments/<int:payment_id>", methods=["GET"])
+@legacy.route("/<int:orderId>/payments/<int:id>", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
 @legacy.arguments(s.FieldsQuery, location="query")
 @legacy.response(200, s.LegacyPaymentOne)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
-def get_order_payment(query, order_id, payment_id):
+def get_order_payment(query, orderId, id):
     """Get one payment of an order"""
     platform = surface().platform
     fields = platform.parse_fields(query.get("fields"))
-    return {"payment": platform.legacy_payment(g.principal, order_id, payment_id, fields)}
+    return {"payment": platform.legacy_payment(g.principal, orderId, id, fields)}
 
 
 oauth = Blueprint(
@@ -236,32 +236,32 @@ def count_webhooks():
     return surface().webhooks.count(g.principal)
 
 
-@webhooks.route("/<int:webhook_id>", methods=["GET"])
+@webhooks.route("/<int:webhookId>", methods=["GET"])
 @secured(webhooks, "write_apps")
 @webhooks.response(200, s.WebhookOne)
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
-def get_webhook(webhook_id):
+def get_webhook(webhookId):
     """One subscription"""
-    return surface().webhooks.get(g.principal, webhook_id)
+    return surface().webhooks.get(g.principal, webhookId)
 
 
-@webhooks.route("/<int:webhook_id>", methods=["PUT"])
+@webhooks.route("/<int:webhookId>", methods=["PUT"])
 @secured(webhooks, "write_apps")
 @webhooks.arguments(s.WebhookUpdate)
 @webhooks.response(200, s.WebhookOne)
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
-def update_webhook(body, webhook_id):
+def update_webhook(body, webhookId):
     """Change a subscription's address or topic (it also starts receiving again)"""
-    return surface().webhooks.update(g.principal, webhook_id, body["webhook"])
+    return surface().webhooks.update(g.principal, webhookId, body["webhook"])
 
 
-@webhooks.route("/<int:webhook_id>", methods=["DELETE"])
+@webhooks.route("/<int:webhookId>", methods=["DELETE"])
 @secured(webhooks, "write_apps")
 @webhooks.response(200, s.Empty)
 @webhooks.alt_response(404, schema=ErrorSchema, description="Unknown subscription")
-def delete_webhook(webhook_id):
+def delete_webhook(webhookId):
     """Remove a subscription"""
-    surface().webhooks.delete(g.principal, webhook_id)
+    surface().webhooks.delete(g.principal, webhookId)
     return {}
 
 

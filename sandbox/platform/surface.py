@@ -98,7 +98,7 @@ class PlatformRequestFacts:
             return int(principal.shop_id)
         if request.headers.get(TOKEN_HEADER):  # answered before auth ran (a fault, an error)
             return self.token_shop_id()
-        domain = request.headers.get(SHOP_HEADER)
+        domain = (request.view_args or {}).get("installation") or request.headers.get(SHOP_HEADER)
         if domain:
             return self.db.memo(
                 ("shop-by-domain", domain), lambda: rows.shop_id_by_domain(self.db.read(), domain)
@@ -108,8 +108,8 @@ class PlatformRequestFacts:
     def payment_id(self, rule: str, has_body: bool) -> str | None:
         """The Genstore payment id an exchange is about, wherever the request carries it."""
         args = request.view_args or {}
-        if "payment_id" in args and not rule.startswith("/orders/"):
-            return str(args["payment_id"])
+        if "paymentId" in args:
+            return str(args["paymentId"])
         body = request.get_json(silent=True, cache=True) if has_body else None
         if isinstance(body, dict):
             pay: dict[str, Any] = body["pay"] if isinstance(body.get("pay"), dict) else body
@@ -119,8 +119,8 @@ class PlatformRequestFacts:
             return request.args["paymentId"]
         principal = g.get("principal")
         for kind in ("capture", "void", "refund"):
-            if f"{kind}_id" in args and principal is not None:
+            if f"{kind}Id" in args and principal is not None:
                 return rows.operation_payment_id(
-                    self.db.read(), principal.shop_id, kind, args[f"{kind}_id"]
+                    self.db.read(), principal.shop_id, kind, args[f"{kind}Id"]
                 )
         return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox.core import crypto, money
 from sandbox.errors import ApiError, invalid, parse_amount_field
+from sandbox.protocol import reads_manual_capture
 
 
 class CardError(ValueError):
@@ -33,16 +34,17 @@ class Card:
     holder: str | None
 
 
-def accept_payment(kind: str, body: dict[str, Any]) -> PaymentRequest:
+def accept_payment(kind: str, body: dict[str, Any], capture_flag: str) -> PaymentRequest:
     """A card or offsite payment request, checked; its fingerprint covers what must match
-    when the same paymentId comes again."""
+    when the same paymentId comes again. ``capture_flag`` is how this app reads
+    ``manualCapture`` (``protocol.CAPTURE_FLAG_READINGS``)."""
     require_test(body)
     try:
         currency = money.check_currency(body["currency"])
     except ValueError as exc:
         raise invalid("currency", str(exc)) from None
     amount = parse_amount_field(body["amount"], currency)
-    manual = bool(body["manualCapture"])
+    manual = reads_manual_capture(bool(body["manualCapture"]), capture_flag)
     return PaymentRequest(
         body["paymentId"],
         amount,

@@ -8,7 +8,6 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, redirect, request
 
 from sandbox.http import Blueprint, ErrorSchema
-from sandbox.protocol import SHOP_HEADER
 from sandbox.psp import examples
 from sandbox.psp import schemas as s
 from sandbox.psp.pages import challenge, done, launched
@@ -24,12 +23,13 @@ app_calls = Blueprint(
     "request; the app answers 200 at once and reports the outcome later through "
     "PUT /api/202412/app/... . The sandbox sends the shop's domain in X-Genstore-Shop-Domain.",
 )
-SHOP = {
-    "in": "header",
-    "name": SHOP_HEADER,
+INSTALLATION = {
+    "in": "path",
+    "name": "installation",
     "required": True,
     "schema": {"type": "string", "example": "demo.genmystore.com"},
-    "description": "The shop the request is for (sandbox choice: the platform always sends it)",
+    "description": "The app's installation: the fake app gives each shop its own URLs (the "
+    "shop's domain here), so it needs nothing but the seed's request to know the shop",
 }
 
 
@@ -38,88 +38,84 @@ def psp() -> PspService:
     return cast(PspService, current_app.extensions[EXTENSION])
 
 
-def _shop() -> str | None:
-    return request.headers.get(SHOP_HEADER)
-
-
 def _documented(description: str):
     def apply(func):
         func = app_calls.alt_response(400, schema=ErrorSchema, description="Invalid request")(func)
         func = app_calls.alt_response(
             409, schema=ErrorSchema, description="The id was used with other parameters"
         )(func)
-        return app_calls.doc(parameters=[SHOP], description=description)(func)
+        return app_calls.doc(parameters=[INSTALLATION], description=description)(func)
 
     return apply
 
 
-@app_calls.route("/payments", methods=["POST"])
+@app_calls.route("/i/<installation>/payments", methods=["POST"])
 @_documented("Card data arrives encrypted (GENSTORE-V1). The outcome follows the magic values.")
 @app_calls.arguments(s.CardPaymentRequest, example=examples.CARD_PAYMENT)
 @app_calls.response(200, s.CardPaymentAnswer, example={"error": ""})
-def card_payment(body):
+def card_payment(body, installation):
     """Credit card payment"""
-    return psp().card_payment(_shop(), body)
+    return psp().card_payment(installation, body)
 
 
-@app_calls.route("/offsite_payments", methods=["POST"])
+@app_calls.route("/i/<installation>/offsite_payments", methods=["POST"])
 @_documented("The app answers redirectUrl: the buyer approves or cancels there.")
 @app_calls.arguments(s.OffsitePaymentRequest, example=examples.OFFSITE_PAYMENT)
 @app_calls.response(
     200, s.OffsitePaymentAnswer, example={"redirectUrl": "https://www.xxx.com/", "error": ""}
 )
-def offsite_payment(body):
+def offsite_payment(body, installation):
     """Offsite payment"""
-    return psp().offsite_payment(_shop(), body)
+    return psp().offsite_payment(installation, body)
 
 
-@app_calls.route("/captures", methods=["POST"])
+@app_calls.route("/i/<installation>/captures", methods=["POST"])
 @_documented("Capture an authorized payment, in full or in part (one capture per payment).")
 @app_calls.arguments(s.CaptureRequest, example=examples.CAPTURE)
 @app_calls.response(200, s.CaptureAnswer, example={"channelCaptureId": "3333"})
-def capture(body):
+def capture(body, installation):
     """Capture"""
-    return psp().capture(_shop(), body)
+    return psp().capture(installation, body)
 
 
-@app_calls.route("/voids", methods=["POST"])
+@app_calls.route("/i/<installation>/voids", methods=["POST"])
 @_documented("Void (cancel) an authorized payment that was not captured.")
 @app_calls.arguments(s.VoidRequest, example=examples.VOID)
 @app_calls.response(200, s.VoidAnswer, example={"channelVoidId": "xxxx"})
-def void(body):
+def void(body, installation):
     """Void"""
-    return psp().void(_shop(), body)
+    return psp().void(installation, body)
 
 
-@app_calls.route("/refunds", methods=["POST"])
+@app_calls.route("/i/<installation>/refunds", methods=["POST"])
 @_documented("Refund a captured payment, in part and repeatedly, up to what was captured.")
 @app_calls.arguments(s.RefundRequest, example=examples.REFUND)
 @app_calls.response(200, s.RefundAnswer, example={"channelRefundId": "1111"})
-def refund(body):
+def refund(body, installation):
     """Refund"""
-    return psp().refund(_shop(), body)
+    return psp().refund(installation, body)
 
 
-@app_calls.route("/payment", methods=["GET"])
+@app_calls.route("/i/<installation>/payment", methods=["GET"])
 @_documented("The app's view of a payment.")
 @app_calls.arguments(s.PaymentQuery, location="query")
 @app_calls.response(
     200, s.PaymentStatus, example={"channelPaymentId": "111", "status": "PROCESSING"}
 )
 @app_calls.alt_response(404, schema=ErrorSchema, description="Unknown payment")
-def get_payment(query):
+def get_payment(query, installation):
     """Get payment"""
-    return psp().payment_status(_shop(), query["paymentId"])
+    return psp().payment_status(installation, query["paymentId"])
 
 
-@app_calls.route("/refund", methods=["GET"])
+@app_calls.route("/i/<installation>/refund", methods=["GET"])
 @_documented("The app's view of a refund.")
 @app_calls.arguments(s.RefundQuery, location="query")
 @app_calls.response(200, s.RefundStatus, example={"channelRefundId": "1112", "status": "SUCCESS"})
 @app_calls.alt_response(404, schema=ErrorSchema, description="Unknown refund")
-def get_refund(query):
+def get_refund(query, installation):
     """Get refund"""
-    return psp().refund_status(_shop(), query["refundId"])
+    return psp().refund_status(installation, query["refundId"])
 
 
 pages = FlaskBlueprint("psp-pages", __name__, url_prefix="/psp")

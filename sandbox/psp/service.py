@@ -14,14 +14,16 @@ from typing import Any
 from sandbox import protocol
 from sandbox.core import crypto, magic
 from sandbox.core.clock import Clock
+from sandbox.core.fixtures import builtin_psp_urls
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
-from sandbox.errors import BadRequest, Conflict, NotFound, invalid
+from sandbox.errors import Conflict, NotFound, invalid
 from sandbox.outbox import Outbound, Outbox
 from sandbox.psp import intake, operations, outcomes
 from sandbox.psp.reports import Report, payment_report
 from sandbox.store import psp as records
 from sandbox.store.db import Database
+from sandbox.store.outbox import SANDBOX_URL
 from sandbox.store.psp import Installation, PspOperation, PspPayment
 from sandbox.store.tables import Connection
 
@@ -47,12 +49,12 @@ class PspService:
 
     # ---- payments ---------------------------------------------------------------------------
 
-    def card_payment(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def card_payment(self, domain: str, body: dict[str, Any]) -> dict[str, Any]:
         install = self._installation(domain)
-        request = intake.accept_payment("card", body)
+        request = intake.accept_payment("card", body, install.capture_flag)
         data = body["paymentMethod"]["data"]
         with self.db.write() as conn:
-            replay = self._replay(conn, install, request)
+            replay = self._replay(conn, install, request, {"error": ""})
             if replay is not None:
                 return replay
             now = self.clock.now()
@@ -84,12 +86,12 @@ class PspService:
                 self._report(conn, install, payment, now + decision.delay, decision)
             return answer
 
-    def offsite_payment(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def offsite_payment(self, domain: str, body: dict[str, Any]) -> dict[str, Any]:
         install = self._installation(domain)
-        request = intake.accept_payment("offsite", body)
+        request = intake.accept_payment("offsite", body, install.capture_flag)
         data = body["paymentMethod"]["data"]
         with self.db.write() as conn:
-            replay = self._replay(conn, install, request)
+            replay = self._replay(conn, install, request, {"redirectUrl": "", "error": ""})
             if replay is not None:
                 return replay
             token = self.ids.suffix(24)
@@ -149,17 +151,17 @@ class PspService:
 
     # ---- captures, voids, refunds ---------------------------------------------------------
 
-    def capture(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def capture(self, domain: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._operation(domain, "capture", body["captureId"], body, body.get("amount"))
 
-    def void(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def void(self, domain: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._operation(domain, "void", body["voidId"], body, None)
 
-    def refund(self, domain: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def refund(self, domain: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._operation(domain, "refund", body["refundId"], body, body.get("amount"))
 
     def _operation(
-        self, domain: str | None, kind: str, operation_id: str, body: dict[str, Any], raw: Any
+        self, domain: str, kind: str, operation_id: str, body: dict[str, Any], raw: Any
     ) -> dict[str, Any]:
         install = self._installation(domain)
         intake.require_test(body)
@@ -168,9 +170,12 @@ class PspService:
             existing = records.load_operation(conn, install.shop_domain, kind, operation_id)
             if existing is not None:
                 if existing.fingerprint != fingerprint:
-                    raise Conflict(
-                        f"{kind}Id {operation_id} was already used with different parameters"
-                    )
+                    # Seed 001 answers every request 200; what went wrong goes in `error`.
+                    return {
+                        protocol.channel_field(kind): existing.channel_id,
+                        "error": f"{kind}Id {operation_id} was already used with different "
+                        "parameters",
+                    }
                 return records.answer_of(existing)
             payment = records.load_payment(conn, install.shop_domain, body["paymentId"])
             now = self.clock.now()
@@ -206,22 +211,30 @@ class PspService:
 
     # ---- queries ----------------------------------------------------------------------------
 
-    def payment_status(self, domain: str | None, payment_id: str) -> dict[str, Any]:
+    def payment_status(self, domain: str, payment_id: str) -> dict[str, Any]:
         install = self._installation(domain)
         payment = records.load_payment(self.db.read(), install.shop_domain, payment_id)
-        if payment is None:
-            raise NotFound(f"Payment {payment_id} not found")
+        if payment is None:  # seed 001's own example of this answer
+            return {
+                "channelPaymentId": "",
+                "error": "Not found payment information.",
+                "status": "PROCESSING",
+            }
         status = operations.status(payment, self.clock.now())
         answer = {"channelPaymentId": payment.channel_payment_id, "status": status}
         if status == "FAILURE" and payment.reason:
             answer["error"] = payment.reason
         return answer
 
-    def refund_status(self, domain: str | None, refund_id: str) -> dict[str, Any]:
+    def refund_status(self, domain: str, refund_id: str) -> dict[str, Any]:
         install = self._installation(domain)
         refund = records.load_operation(self.db.read(), install.shop_domain, "refund", refund_id)
         if refund is None:
-            raise NotFound(f"Refund {refund_id} not found")
+            return {
+                "channelRefundId": "",
+                "error": "Not found refund information.",
+                "status": "PROCESSING",
+            }
         answer = {"channelRefundId": refund.channel_id, "status": refund.decision}
         if refund.reason:
             answer["error"] = refund.reason
@@ -238,41 +251,50 @@ class PspService:
         expected = protocol.sign_launch(params, install.client_secret)
         return domain, hmac.compare_digest(expected, params["hmac"])
 
-    def install(self, shop_domain: str, platform_url: str, access_token: str) -> dict[str, Any]:
+    def install(
+        self, shop_domain: str, platform_url: str, access_token: str, capture_flag: str
+    ) -> dict[str, Any]:
         """Point the fake app's callbacks for ``shop_domain`` at a platform (yours): as an app
-        learns at OAuth install where the shop is and which token to use."""
+        learns at OAuth install where the shop is and which token to use. Answers the URLs
+        the platform sends this installation's requests to."""
         if not platform_url.startswith(("http://", "https://")):
             raise invalid("platformUrl", "must be an http(s) URL")
         url = platform_url.rstrip("/")
         with self.db.write() as conn:
             records.point_installation(
-                conn, shop_domain, url, access_token, to_storage(self.clock.now())
+                conn,
+                Installation(shop_domain, 0, url, access_token, capture_flag=capture_flag),
+                to_storage(self.clock.now()),
             )
-        return {"shopDomain": shop_domain, "platformUrl": url}
+        urls = {
+            kind: target.replace(SANDBOX_URL, self.self_url)
+            for kind, target in builtin_psp_urls(shop_domain).items()
+        }
+        return {"shopDomain": shop_domain, "platformUrl": url, "urls": urls}
 
     # ---- helpers ----------------------------------------------------------------------------
 
-    def _installation(self, domain: str | None) -> Installation:
-        if not domain:
-            raise BadRequest(
-                f"Missing {protocol.SHOP_HEADER} header: which shop is this request for?"
-            )
+    def _installation(self, domain: str) -> Installation:
         install = records.load_installation(self.db.read(), domain)
         if install is None:
             raise NotFound(f"The sandbox payment app is not installed in shop {domain}")
         return install
 
     def _replay(
-        self, conn: Connection, install: Installation, request: intake.PaymentRequest
+        self,
+        conn: Connection,
+        install: Installation,
+        request: intake.PaymentRequest,
+        refusal: dict[str, Any],
     ) -> dict[str, Any] | None:
-        """The first answer again when the same paymentId comes with the same parameters."""
+        """The first answer again when the same paymentId comes with the same parameters;
+        ``refusal`` with an ``error`` when it comes with others (seed 001 answers 200)."""
         payment = records.load_payment(conn, install.shop_domain, request.payment_id)
         if payment is None:
             return None
         if payment.fingerprint != request.fingerprint:
-            raise Conflict(
-                f"paymentId {request.payment_id} was already used with different parameters"
-            )
+            error = f"paymentId {request.payment_id} was already used with different parameters"
+            return {**refusal, "error": error}
         return records.answer_of(payment)
 
     def _record(

@@ -74,6 +74,7 @@ def shop_id_by_domain(conn: Connection, domain: str) -> int | None:
 def insert_shop(conn: Connection, shop: NewShop) -> int:
     values = asdict(shop)
     values["credentials"] = json.dumps(shop.credentials)
+    values["shop_header"], values["strict"] = int(shop.shop_header), int(shop.strict)
     return insert(conn, "shops", values)
 
 

@@ -28,6 +28,7 @@ class Installation:
     platform_url: str
     access_token: str
     client_secret: str | None = None
+    capture_flag: str = "published"  # how this app reads manualCapture
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def load_installation(conn: Connection, domain: str) -> Installation | None:
         row["platform_url"],
         row["access_token"],
         row["client_secret"],
+        row["capture_flag"],
     )
 
 
@@ -106,26 +108,20 @@ def save_installation(conn: Connection, install: Installation, at: str) -> None:
         {**asdict(install), "created_at": at},
         conflict="ON CONFLICT (shop_domain) DO UPDATE SET shop_id = excluded.shop_id, "
         "platform_url = excluded.platform_url, access_token = excluded.access_token, "
-        "client_secret = excluded.client_secret",
+        "client_secret = excluded.client_secret, capture_flag = excluded.capture_flag",
     )
 
 
-def point_installation(
-    conn: Connection, domain: str, platform_url: str, access_token: str, at: str
-) -> None:
+def point_installation(conn: Connection, install: Installation, at: str) -> None:
     """Send the shop's callbacks to another platform; the client secret is kept."""
+    values = asdict(install)
+    values.pop("client_secret")
     insert(
         conn,
         "psp_installations",
-        {
-            "shop_domain": domain,
-            "shop_id": 0,
-            "platform_url": platform_url,
-            "access_token": access_token,
-            "created_at": at,
-        },
+        {**values, "created_at": at},
         conflict="ON CONFLICT (shop_domain) DO UPDATE SET platform_url = excluded.platform_url, "
-        "access_token = excluded.access_token",
+        "access_token = excluded.access_token, capture_flag = excluded.capture_flag",
     )
 
 

@@ -27,6 +27,10 @@ class Shop:
     credentials: dict[str, Any]
     rate_size: int | None = None
     rate_per_second: float | None = None
+    # Sandbox extensions, off by default: send X-Genstore-Shop-Domain to apps; treat an app's
+    # non-conforming answer as a failed request.
+    shop_header: bool = False
+    strict: bool = False
 
     @property
     def tz(self) -> timezone:
@@ -46,6 +50,8 @@ class Shop:
             json.loads(row["credentials"]),
             row["rate_size"],
             row["rate_per_second"],
+            bool(row["shop_header"]),
+            bool(row["strict"]),
         )
 
 
@@ -61,6 +67,7 @@ class App:
     activated_at: str | None
     urls: dict[str, str]
     public_key: str | None
+    capture_flag: str = "published"  # how manualCapture reads: protocol.CAPTURE_FLAG_READINGS
 
     @classmethod
     def from_row(cls, row: Row) -> App:
@@ -75,6 +82,7 @@ class App:
             row["activated_at"],
             json.loads(row["urls"]),
             row["public_key"],
+            row["capture_flag"],
         )
 
 
@@ -328,6 +336,7 @@ class NewApp:
     public_key: str | None
     activated: bool = False
     activated_at: str | None = None
+    capture_flag: str = "published"
 
 
 @dataclass(frozen=True)
@@ -343,3 +352,5 @@ class NewShop:
     template: str
     credentials: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
+    shop_header: bool = False
+    strict: bool = False

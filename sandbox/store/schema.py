@@ -3,7 +3,7 @@
 Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
 """
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS shops (
     fee_rule TEXT,
     rate_size INTEGER,
     rate_per_second REAL,
+    shop_header INTEGER NOT NULL DEFAULT 0,
+    strict INTEGER NOT NULL DEFAULT 0,
     template TEXT NOT NULL,
     credentials TEXT NOT NULL,
     created_at TEXT NOT NULL
@@ -76,6 +78,7 @@ CREATE TABLE IF NOT EXISTS apps (
     activated_at TEXT,
     urls TEXT NOT NULL DEFAULT '{}',
     public_key TEXT,
+    capture_flag TEXT NOT NULL DEFAULT 'published',
     UNIQUE (shop_id, name)
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -206,7 +209,8 @@ CREATE TABLE IF NOT EXISTS journal (
     error TEXT,
     message_id INTEGER,
     attempt INTEGER,
-    fault TEXT
+    fault TEXT,
+    violation TEXT
 );
 CREATE INDEX IF NOT EXISTS journal_by_payment ON journal (shop_id, payment_id);
 CREATE INDEX IF NOT EXISTS journal_by_seq ON journal (seq);
@@ -222,8 +226,20 @@ CREATE TABLE IF NOT EXISTS psp_installations (
     platform_url TEXT NOT NULL,
     access_token TEXT NOT NULL,
     client_secret TEXT,
+    capture_flag TEXT NOT NULL DEFAULT 'published',
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS violations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id INTEGER NOT NULL,
+    payment_id TEXT,
+    message_id INTEGER,
+    kind TEXT NOT NULL,
+    field TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS violations_by_payment ON violations (shop_id, payment_id);
 CREATE TABLE IF NOT EXISTS psp_payments (
     shop_domain TEXT NOT NULL,
     payment_id TEXT NOT NULL,

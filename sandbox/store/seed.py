@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.core import money
-from sandbox.core.fixtures import BUILTIN_PSP_URLS, Fixtures, resolve_when
+from sandbox.core.fixtures import Fixtures, builtin_psp_urls, resolve_when
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.settings import default_fixtures_dir
@@ -92,6 +92,8 @@ def insert_shop(
             template=template["handle"],
             credentials=credentials,
             created_at=to_storage(now),
+            shop_header=bool(template["shop_domain_header"]),
+            strict=bool(template["strict"]),
         ),
     )
     load_shop_data(conn, fixtures, shop_id, template, credentials, now)
@@ -112,10 +114,13 @@ def load_shop_data(
 ) -> None:
     """Apps, tokens, orders, payments and their operations, as the template declares them."""
     stamp = to_storage(now)
+    shop = rows.load_shop(conn, shop_id)
+    assert shop is not None  # inserted in this transaction
     app_ids: dict[str, int] = {}
     for app in template["apps"]:
         creds = credentials["apps"][app["name"]]
-        urls = {**(BUILTIN_PSP_URLS if app["builtin_psp"] else {}), **app["urls"]}
+        builtin = builtin_psp_urls(shop.domain) if app["builtin_psp"] else {}
+        urls = {**builtin, **app["urls"]}
         public_key = app["public_key"] or (builtin_public_key() if app["builtin_psp"] else None)
         app_ids[app["name"]] = rows.insert_app(
             conn,
@@ -129,6 +134,7 @@ def load_shop_data(
                 public_key=public_key,
                 activated=bool(app["activated"]),
                 activated_at=stamp if app["activated"] else None,
+                capture_flag=app["capture_flag"],
             ),
         )
     _install_builtin_psp(conn, shop_id, template, credentials, stamp)
@@ -213,6 +219,7 @@ def _install_builtin_psp(
             SANDBOX_URL,
             credentials["tokens"][token],
             credentials["apps"][app["name"]]["client_secret"],
+            app["capture_flag"],
         )
         psp.save_installation(conn, install, stamp)
 

@@ -33,21 +33,21 @@ def test_every_platform_endpoint_is_documented(app):
     paths = yaml.safe_load(spec_yaml(app, "platform"))["paths"]
     for suffix in (
         "account_authorize",
-        "payment/{payment_id}",
-        "pre_authorize/{payment_id}",
-        "capture/{capture_id}",
-        "void/{void_id}",
-        "refund/{refund_id}",
+        "payment/{paymentId}",
+        "pre_authorize/{paymentId}",
+        "capture/{captureId}",
+        "void/{voidId}",
+        "refund/{refundId}",
     ):
         assert f"/api/202412/app/{suffix}" in paths
-    assert "/api/202412/payment/{payment_id}" in paths
-    assert "/orders/{order_id}/payments/{payment_id}" in paths
+    assert "/api/202412/payment/{paymentId}" in paths
+    assert "/orders/{orderId}/payments/{id}" in paths
 
 
 def test_docs_page_lists_endpoints(client):
     page = client.get("/docs")
     assert page.status_code == 200
-    assert b"/api/202412/app/payment/{payment_id}" in page.data
+    assert b"/api/202412/app/payment/{paymentId}" in page.data
     assert b"/_sandbox/clock" in page.data
     assert client.get("/openapi/nope.json").status_code == 404
 

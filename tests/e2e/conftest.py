@@ -71,12 +71,7 @@ class Driver:
 
     def psp(self, path: str, **params) -> requests.Response:
         domain = f"{self.shop.handle}.genmystore.com"
-        return requests.get(
-            f"{self.url}/psp/{path}",
-            params=params,
-            headers={"X-Genstore-Shop-Domain": domain},
-            timeout=10,
-        )
+        return requests.get(f"{self.url}/psp/i/{domain}/{path}", params=params, timeout=10)
 
     def callbacks(self, payment_id: str) -> list[dict]:
         return [e for e in self.timeline(payment_id) if e["type"] == "callback"]

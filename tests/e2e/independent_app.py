@@ -111,7 +111,8 @@ class IndependentApp:
                 return {"error": "temporarily unavailable"}, 503
             if call == "payment":
                 self.cards[body["paymentId"]] = self.decrypt(body["paymentMethod"]["data"])
-                kind = "pre_authorize" if body["manualCapture"] == "true" else "payment"
+                # Seed 001: manualCapture "true for automatic capture, false for manual".
+                kind = "pre_authorize" if body["manualCapture"] == "false" else "payment"
                 self._queue(
                     f"/api/202412/app/{kind}/{body['paymentId']}",
                     "paymentId",

@@ -84,7 +84,7 @@ def test_checkout_verb_prints_the_timeline_and_ends_paid(live):
     )
     assert result.returncode == 0, result.stderr
     assert "Final state: paid (transaction status 2" in result.stdout
-    assert "POST " in result.stdout and "/psp/payments -> 200" in result.stdout
+    assert "POST " in result.stdout and "/payments -> 200" in result.stdout
     assert "4242424242424242" not in result.stdout and "····4242" in result.stdout
     payment_id = result.stdout.split()[1]
     body = requests.get(

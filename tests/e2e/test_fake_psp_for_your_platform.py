@@ -66,17 +66,15 @@ def test_the_fake_app_calls_back_your_platform(frozen_live):
             "amount": "12.00",
             "currency": "EUR",
             "test": True,
-            "manualCapture": False,
+            "manualCapture": True,  # seed 001: true for automatic capture
             "customer": {},
             "clientDetails": {},
             "paymentMethod": {"data": crypto.encrypt_card(card, PUBLIC_KEY)},
         }
-        answer = requests.post(
-            f"{frozen_live.url}/psp/payments",
-            json=body,
-            headers={"X-Genstore-Shop-Domain": "mine.example"},
-            timeout=10,
+        assert installed.json()["urls"]["payment"] == (
+            f"{frozen_live.url}/psp/i/mine.example/payments"
         )
+        answer = requests.post(installed.json()["urls"]["payment"], json=body, timeout=10)
         assert answer.json() == {"error": "Your card was declined"}
         frozen_live.control("POST", "/outbox/drain")
         [received] = platform.received

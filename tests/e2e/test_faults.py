@@ -30,7 +30,9 @@ def test_status_on_an_app_call_is_retried(driver):
     driver.drain()
     [sent] = journal(driver, paymentId=payment_id, direction="outbound")
     assert (sent["status"], sent["fault"]) == (503, f"status (fault {fault['id']})")
-    assert journal(driver, paymentId=payment_id, kind="POST /psp/payments") == []  # never sent
+    assert (
+        journal(driver, paymentId=payment_id, kind="POST /psp/i/<installation>/payments") == []
+    )  # never sent
     driver.advance("1s")
     assert driver.status(payment_id)["status"] == "2"
     [listed] = driver.sandbox.control("GET", "/faults").json()["faults"]
@@ -45,7 +47,7 @@ def test_latency_on_a_platform_endpoint(driver):
         timeout=10,
     )
     assert payment.status_code == 200
-    [entry] = journal(driver, kind="GET /api/202412/payment/<payment_id>")
+    [entry] = journal(driver, kind="GET /api/202412/payment/<paymentId>")
     assert entry["durationMs"] >= 300 and entry["fault"].startswith("latency")
 
 
@@ -56,7 +58,7 @@ def test_drop_on_a_platform_endpoint_processes_nothing(driver):
     with pytest.raises(requests.RequestException):
         requests.put(url, json=body, headers=driver.shop.headers("write_payment"), timeout=10)
     assert driver.status("PI0020261101000000002")["status"] == "1"
-    [entry] = journal(driver, kind="PUT /api/202412/app/payment/<payment_id>")
+    [entry] = journal(driver, kind="PUT /api/202412/app/payment/<paymentId>")
     assert entry["fault"].startswith("drop")
     retry = requests.put(url, json=body, headers=driver.shop.headers("write_payment"), timeout=10)
     assert retry.status_code == 200 and driver.status("PI0020261101000000002")["status"] == "2"
@@ -80,7 +82,7 @@ def test_commit_lost_on_an_app_call_makes_the_app_see_a_retry(driver):
     [lost] = journal(driver, paymentId=payment_id, direction="outbound", kind="app.payment")
     assert lost["status"] is None and lost["error"] == "answer lost after a 200 (fault)"
     driver.advance("1s")
-    received = journal(driver, paymentId=payment_id, kind="POST /psp/payments")
+    received = journal(driver, paymentId=payment_id, kind="POST /psp/i/<installation>/payments")
     assert len(received) == 2  # the fake app saw the request twice ...
     assert driver.sandbox.control(
         "GET",
@@ -88,7 +90,7 @@ def test_commit_lost_on_an_app_call_makes_the_app_see_a_retry(driver):
         params={
             "shop": driver.shop.handle,
             "paymentId": payment_id,
-            "kind": "PUT /api/202412/app/payment/<payment_id>",
+            "kind": "PUT /api/202412/app/payment/<paymentId>",
         },
     ).json() == {"count": 1}  # ... and, being idempotent, reported once
     assert driver.status(payment_id)["status"] == "2"
@@ -98,9 +100,7 @@ def test_duplicated_callback(driver):
     arm(driver, target="callbacks", kind="duplicate")
     payment_id = driver.checkout()
     driver.drain()
-    received = journal(
-        driver, paymentId=payment_id, kind="PUT /api/202412/app/payment/<payment_id>"
-    )
+    received = journal(driver, paymentId=payment_id, kind="PUT /api/202412/app/payment/<paymentId>")
     assert [r["status"] for r in received] == [200, 200]
     sent = journal(driver, paymentId=payment_id, direction="outbound", kind="psp.payment_result")
     assert [s["fault"] is not None for s in sent] == [False, True]
@@ -115,7 +115,7 @@ def test_callbacks_out_of_order(driver):
     assert driver.status(first)["status"] == "1" and driver.status(second)["status"] == "2"
     driver.advance("5s")
     assert driver.status(first)["status"] == "2"
-    puts = journal(driver, kind="PUT /api/202412/app/payment/<payment_id>")
+    puts = journal(driver, kind="PUT /api/202412/app/payment/<paymentId>")
     assert [p["paymentId"] for p in reversed(puts)] == [second, first]
     held = journal(driver, paymentId=first, direction="outbound", kind="psp.payment_result")
     assert held[-1]["error"] == "held back 5s" and held[-1]["fault"].startswith("reorder")

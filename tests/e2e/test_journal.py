@@ -14,10 +14,10 @@ def test_a_checkout_shows_in_the_journal_in_both_directions(driver):
     ).json()
     kinds = [(e["direction"], e["kind"]) for e in page["entries"]]
     assert kinds == [
-        ("inbound", "GET /api/202412/payment/<payment_id>"),
-        ("inbound", "PUT /api/202412/app/payment/<payment_id>"),
+        ("inbound", "GET /api/202412/payment/<paymentId>"),
+        ("inbound", "PUT /api/202412/app/payment/<paymentId>"),
         ("outbound", "psp.payment_result"),
-        ("inbound", "POST /psp/payments"),
+        ("inbound", "POST /psp/i/<installation>/payments"),
         ("outbound", "app.payment"),
     ]
     newest = page["entries"][0]
@@ -37,7 +37,7 @@ def test_filters_count_and_pagination(driver):
     driver.drain()
     query = {"shop": driver.shop.handle, "paymentId": payment_id}
     captures_received = driver.sandbox.control(
-        "GET", "/journal/count", params={**query, "kind": "POST /psp/captures"}
+        "GET", "/journal/count", params={**query, "kind": "POST /psp/i/<installation>/captures"}
     ).json()
     assert captures_received == {"count": 1}
     sent = driver.sandbox.control(
@@ -53,7 +53,11 @@ def test_filters_count_and_pagination(driver):
     assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == len(seqs)
     assert rest["nextBefore"] is None
     by_path = driver.sandbox.control("GET", "/journal", params={**query, "path": "/psp/"}).json()
-    assert {e["path"] for e in by_path["entries"]} == {"/psp/payments", "/psp/captures"}
+    domain = f"{driver.shop.handle}.genmystore.com"
+    assert {e["path"] for e in by_path["entries"]} == {
+        f"/psp/i/{domain}/payments",
+        f"/psp/i/{domain}/captures",
+    }
 
 
 def test_errors_and_unknown_routes_are_journaled(driver):
@@ -71,8 +75,8 @@ def test_card_numbers_and_secrets_are_masked_even_when_sent_in_clear(driver):
         "note": "card 4000056655665556 here",
         "clientSecret": "s3cr3t-value",
     }
-    headers = {"X-Genstore-Shop-Domain": "x", "Authorization": "Bearer abcdefgh"}
-    requests.post(f"{driver.url}/psp/payments", json=body, timeout=10, headers=headers)
+    headers = {"Authorization": "Bearer abcdefgh"}
+    requests.post(f"{driver.url}/psp/i/x/payments", json=body, timeout=10, headers=headers)
     [entry] = driver.sandbox.control("GET", "/journal", params={"limit": 1}).json()["entries"]
     text = str(entry)
     for secret in ("4111111111111111", "4000056655665556", "s3cr3t-value", "abcdefgh"):

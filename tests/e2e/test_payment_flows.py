@@ -73,8 +73,8 @@ def test_the_platform_refuses_what_makes_no_sense(driver):
 
 
 def _psp_post(driver, path, body):
-    headers = {"X-Genstore-Shop-Domain": f"{driver.shop.handle}.genmystore.com"}
-    return requests.post(f"{driver.url}/psp/{path}", json=body, headers=headers, timeout=10)
+    domain = f"{driver.shop.handle}.genmystore.com"
+    return requests.post(f"{driver.url}/psp/i/{domain}/{path}", json=body, timeout=10)
 
 
 def _card_request(payment_id, amount="30.00", manual="false", pan="4242424242424242"):
@@ -169,8 +169,9 @@ def test_the_fake_app_checks_what_it_receives(driver):
     )
     missing = _psp_post(driver, "payments", {"paymentId": "PX-5"})
     assert missing.status_code == 400 and "amount" in missing.json()["details"]
-    no_shop = requests.post(f"{driver.url}/psp/payments", json=_card_request("PX-6"), timeout=10)
-    assert no_shop.status_code == 400 and "X-Genstore-Shop-Domain" in no_shop.json()["error"]
+    url = f"{driver.url}/psp/i/nowhere.example/payments"
+    no_shop = requests.post(url, json=_card_request("PX-6"), timeout=10)
+    assert no_shop.status_code == 404 and "nowhere.example" in no_shop.json()["error"]
     tampered = _card_request("PX-7")
     tampered["paymentMethod"]["data"]["suit"] = "GENSTORE-V0"
     answer = _psp_post(driver, "payments", tampered).json()
