@@ -17,6 +17,7 @@ from sandbox.faults import Faults
 from sandbox.http import Api, install_error_handlers, install_request_hooks
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
+from sandbox.platform.answers import AppAnswers
 from sandbox.platform.callbacks import Callbacks
 from sandbox.platform.checkout import CheckoutService
 from sandbox.platform.lifecycle import Lifecycle
@@ -27,6 +28,7 @@ from sandbox.platform.service import PlatformService
 from sandbox.platform.surface import EXTENSION as PLATFORM_EXTENSION
 from sandbox.platform.surface import PlatformRequestFacts, PlatformSurface
 from sandbox.platform.webhooks import PlatformEvents, Webhooks
+from sandbox.protocol import APP_REQUESTS
 from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
 from sandbox.psp.routes import EXTENSION as PSP_EXTENSION
 from sandbox.psp.routes import pages as psp_pages
@@ -109,10 +111,17 @@ def create_app(
     # The fake payment app: it shares nothing with the platform but the outbox it sends by.
     keys = CardKeys(settings.psp_private_key_path.read_text(), info)
     psp = PspService(db, clock, ids, fixtures.magic, keys, settings.self_url, outbox)
-    # What the outbox does with answers: remember an app's first answer to a payment
-    # request (its 3-D Secure or redirect URL); count a webhook's failures in a row.
-    outbox.on_delivered["app.payment"] = checkout.remember_answer
-    outbox.on_delivered["app.offsite_payment"] = checkout.remember_answer
+    # What the outbox does with answers: check every app answer against seed 001; remember
+    # a payment's 3-D Secure or redirect URL; ask the app when no result comes; apply what it
+    # answers; count a webhook's failures in a row.
+    answers = AppAnswers(db, fixtures, clock, outbox, platform.callbacks)
+    for request in APP_REQUESTS:
+        outbox.checks[f"app.{request}"] = answers.check
+    outbox.on_delivered["app.payment"] = answers.payment_answered
+    outbox.on_delivered["app.offsite_payment"] = answers.payment_answered
+    outbox.on_delivered["app.refund"] = answers.refund_answered
+    outbox.on_delivered["app.get_payment"] = answers.payment_status
+    outbox.on_delivered["app.get_refund"] = answers.refund_status
     outbox.on_attempt["webhook"] = webhooks.after_attempt
 
     app = Flask("sandbox")

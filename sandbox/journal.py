@@ -98,6 +98,7 @@ class Exchange:
     message_id: int | None = None
     attempt: int | None = None
     fault: str | None = None
+    violation: str | None = None  # how an app's answer broke the contract
 
 
 class Journal:
@@ -146,7 +147,7 @@ class Journal:
             exchange.status, round(exchange.duration_ms, 3),
             json.dumps(mask_headers(exchange.request_headers)), mask_body(exchange.request_body),
             response_headers, mask_body(exchange.response_body), exchange.error,
-            exchange.message_id, exchange.attempt, exchange.fault,
+            exchange.message_id, exchange.attempt, exchange.fault, exchange.violation,
         )  # fmt: skip
 
     def _count(self, written: int) -> None:
@@ -249,4 +250,5 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
         "responseHeaders": loads(row["response_headers"]),
         "responseBody": loads(row["response_body"]), "error": row["error"],
         "messageId": row["message_id"], "attempt": row["attempt"], "fault": row["fault"],
+        "violation": row["violation"],
     }  # fmt: skip

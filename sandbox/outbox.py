@@ -69,10 +69,14 @@ class Outcome:
     headers: dict[str, str]
     error: str | None
     duration_ms: float
+    # How the answer broke the contract (the journal flags it), and whether the platform then
+    # treats it as a failed request (a strict shop).
+    violation: str | None = None
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        return self.status is not None and 200 <= self.status < 300 and not self.refused
 
     @property
     def retryable(self) -> bool:
@@ -102,6 +106,8 @@ class Outbox:
         self.on_delivered: dict[str, Callable[[Message, Outcome], None]] = {}
         # Called after every attempt, delivered or not (webhooks count failures in a row).
         self.on_attempt: dict[str, Callable[[Message, Outcome], None]] = {}
+        # Judge a final answer before it counts (the contract of an app's answers).
+        self.checks: dict[str, Callable[[Message, Outcome], Outcome]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -179,6 +185,12 @@ class Outbox:
             self._hold_back(message, url, fault, at, started_ns)
             return
         outcome = self._send(message, url, fault)
+        check = self.checks.get(message.kind)
+        if check is not None and outcome.status is not None and not outcome.retryable:
+            try:
+                outcome = check(message, outcome)
+            except Exception:  # a bad answer must not stop the outbox
+                log.exception("checking the answer to outbox message %s failed", message.id)
         # Webhooks retry whatever went wrong (a redirect is a failure); other requests retry
         # only what a retry can fix: no answer, 429, 5xx.
         retryable = outcome.retryable or message.kind == "webhook"
@@ -240,6 +252,7 @@ class Outbox:
                 message_id=message.id,
                 attempt=message.attempts,
                 fault=fault,
+                violation=outcome.violation,
             ),
             conn,
         )

@@ -33,6 +33,51 @@ APP_REQUESTS = (
 )
 
 
+PAYMENT_STATUSES = ("PROCESSING", "SUCCESS", "AUTH_SUCCESS", "FAILURE")
+REFUND_STATUSES = ("PROCESSING", "SUCCESS", "FAILURE")
+# What an app answers each request with (seed 001's "Response Data"): field -> (required,
+# allowed values or None for any string). Every answer is HTTP 200.
+ANSWER_FIELDS: dict[str, dict[str, tuple[bool, tuple[str, ...] | None]]] = {
+    "payment": {"threeDsUrl": (False, None), "error": (True, None)},
+    "offsite_payment": {"redirectUrl": (True, None), "error": (True, None)},
+    "capture": {"channelCaptureId": (False, None), "error": (False, None)},
+    "void": {"channelVoidId": (False, None), "error": (False, None)},
+    "refund": {"channelRefundId": (True, None), "error": (False, None)},
+    "get_payment": {
+        "channelPaymentId": (True, None),
+        "status": (True, PAYMENT_STATUSES),
+        "error": (False, None),
+    },
+    "get_refund": {
+        "channelRefundId": (True, None),
+        "status": (True, REFUND_STATUSES),
+        "error": (False, None),
+    },
+}
+
+
+def answer_problems(request: str, status: int, body: Any) -> list[tuple[str, str]]:
+    """How an app's answer to ``request`` (a key of :data:`ANSWER_FIELDS`) breaks seed 001:
+    (field, rule) pairs, none when it conforms. Fields the seed does not name are allowed."""
+    problems: list[tuple[str, str]] = []
+    if status != 200:
+        problems.append(("status", f"HTTP {status}: seed 001 answers every request with 200"))
+    if not isinstance(body, dict):
+        problems.append(("body", "must be a JSON object"))
+        return problems
+    for field, (required, allowed) in ANSWER_FIELDS[request].items():
+        if field not in body:
+            if required:
+                problems.append((field, "required by seed 001"))
+            continue
+        value = body[field]
+        if not isinstance(value, str):
+            problems.append((field, f"must be a string, got {type(value).__name__}"))
+        elif allowed is not None and value not in allowed:
+            problems.append((field, f"'{value[:40]}' is not one of {', '.join(allowed)}"))
+    return problems
+
+
 def callback_path(kind: str, object_id: str) -> str:
     """Where an app reports a result: ``PUT /api/202412/app/{kind}/{id}``."""
     return f"/api/{API_VERSION}/app/{kind}/{object_id}"

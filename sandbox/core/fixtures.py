@@ -111,6 +111,7 @@ class MachineSpec(Strict):
         validate=validate.Length(min=1),
     )
     transitions = fields.List(fields.Nested(TransitionSpec), load_default=list)
+    query_after = Duration(load_default=None)
 
 
 class FeeRuleSpec(Strict):

@@ -19,6 +19,8 @@ APP_STATUSES = ("PROCESSING", "SUCCESS", "FAILURE")
 TRANSACTION_CODES = ("1", "2", "3", "4", "9")
 LEGACY_STATUSES = ("pending", "paid", "expired")
 
+# The objects an app can be asked about (seed 001's Get payment and Get refund).
+QUERYABLE = ("payment", "refund")
 # Which machines must exist, and which views each of their states must map (with allowed values).
 REQUIRED_VIEWS: dict[str, dict[str, tuple[str, ...]]] = {
     "payment": {
@@ -106,6 +108,9 @@ class Machine:
     states: Mapping[str, Mapping[str, str]]  # state -> view -> shown value
     transitions: tuple[Transition, ...]
     _by_source: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False)
+    # How long the platform waits for a result after the app answered before it asks the app
+    # (Get payment, Get refund); None: it never asks.
+    query_after: timedelta | None = None
 
     def view(self, state: str, view: str) -> str:
         return self.states[state][view]
@@ -222,4 +227,14 @@ def _build_machine(
     by_source: dict[str, tuple[Transition, ...]] = {}
     for t in transitions:
         by_source[t.source] = (*by_source.get(t.source, ()), t)
-    return Machine(name, spec["initial"], states, tuple(transitions), by_source)
+    query_after = None
+    if spec.get("query_after") is not None:
+        if name not in QUERYABLE:
+            raise MachineError(
+                f"{name}.query_after", f"only {' and '.join(QUERYABLE)} can be queried"
+            )
+        try:
+            query_after = parse_duration(spec["query_after"])
+        except ValueError as exc:
+            raise MachineError(f"{name}.query_after", str(exc)) from None
+    return Machine(name, spec["initial"], states, tuple(transitions), by_source, query_after)

@@ -17,7 +17,7 @@ from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
-from sandbox.outbox import Message, Outbound, Outbox, Outcome
+from sandbox.outbox import Outbound, Outbox
 from sandbox.platform.lifecycle import Lifecycle, record_history
 from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag, manual_capture_flag
 from sandbox.store import platform as rows
@@ -218,14 +218,6 @@ class CheckoutService:
         body["paymentMethod"] = {"data": {**data, "returnUrl": return_url}}
         body["clientDetails"] = CLIENT_DETAILS
         return body
-
-    def remember_answer(self, message: Message, outcome: Outcome) -> None:
-        """The app's immediate answer to a payment request (its 3-D Secure or redirect URL)."""
-        answer = outcome.json()
-        if not isinstance(answer, dict) or message.payment_id is None:
-            return
-        with self.db.write() as conn:
-            rows.set_app_answer(conn, message.shop_id, message.payment_id, answer)
 
     # ---- captures, voids, refunds -----------------------------------------------------------
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, redirect, request
 
+from sandbox.errors import invalid
 from sandbox.http import Blueprint, ErrorSchema
 from sandbox.psp import examples
 from sandbox.psp import schemas as s
@@ -21,7 +22,8 @@ app_calls = Blueprint(
     url_prefix="/psp",
     description="What a Genstore payment app implements (seed 001). The platform sends each "
     "request; the app answers 200 at once and reports the outcome later through "
-    "PUT /api/202412/app/... . The sandbox sends the shop's domain in X-Genstore-Shop-Domain.",
+    "PUT /api/202412/app/... . The fake app gives each installation (shop) its own URLs, so "
+    "it needs nothing but the seed's requests.",
 )
 INSTALLATION = {
     "in": "path",
@@ -38,13 +40,19 @@ def psp() -> PspService:
     return cast(PspService, current_app.extensions[EXTENSION])
 
 
-def _documented(description: str):
+def _documented(description: str, *parameters: dict[str, Any]):
+    """Seed 001 answers every request with 200 (what went wrong goes in ``error``); the fake
+    app also refuses requests that break the seed's schema (400) and URLs it never gave out
+    (404), which the platform never sends."""
+
     def apply(func):
-        func = app_calls.alt_response(400, schema=ErrorSchema, description="Invalid request")(func)
         func = app_calls.alt_response(
-            409, schema=ErrorSchema, description="The id was used with other parameters"
+            400, schema=ErrorSchema, description="The request breaks seed 001's schema"
         )(func)
-        return app_calls.doc(parameters=[INSTALLATION], description=description)(func)
+        func = app_calls.alt_response(
+            404, schema=ErrorSchema, description="No such installation: a URL the app never gave"
+        )(func)
+        return app_calls.doc(parameters=[INSTALLATION, *parameters], description=description)(func)
 
     return apply
 
@@ -96,26 +104,45 @@ def refund(body, installation):
     return psp().refund(installation, body)
 
 
+def _query_id(name: str, description: str) -> dict[str, Any]:
+    return {
+        "in": "query",
+        "name": name,
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        "description": f"{description}. Seed 001 lists it under Request Params and shows it as "
+        "a JSON body; the platform sends the query parameter, and the fake app takes either.",
+    }
+
+
+def _lookup_id(name: str) -> str:
+    """The id a Get payment or Get refund asks about: the query parameter, or the JSON body
+    seed 001's example shows."""
+    value: Any = request.args.get(name)
+    if value is None:
+        body = request.get_json(silent=True)
+        value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise invalid(name, "required: 1 to 64 characters, as a query parameter or in the body")
+    return value
+
+
 @app_calls.route("/i/<installation>/payment", methods=["GET"])
-@_documented("The app's view of a payment.")
-@app_calls.arguments(s.PaymentQuery, location="query")
+@_documented("The app's view of a payment.", _query_id("paymentId", "The payment to look up"))
 @app_calls.response(
     200, s.PaymentStatus, example={"channelPaymentId": "111", "status": "PROCESSING"}
 )
-@app_calls.alt_response(404, schema=ErrorSchema, description="Unknown payment")
-def get_payment(query, installation):
+def get_payment(installation):
     """Get payment"""
-    return psp().payment_status(installation, query["paymentId"])
+    return psp().payment_status(installation, _lookup_id("paymentId"))
 
 
 @app_calls.route("/i/<installation>/refund", methods=["GET"])
-@_documented("The app's view of a refund.")
-@app_calls.arguments(s.RefundQuery, location="query")
+@_documented("The app's view of a refund.", _query_id("refundId", "The refund to look up"))
 @app_calls.response(200, s.RefundStatus, example={"channelRefundId": "1112", "status": "SUCCESS"})
-@app_calls.alt_response(404, schema=ErrorSchema, description="Unknown refund")
-def get_refund(query, installation):
+def get_refund(installation):
     """Get refund"""
-    return psp().refund_status(installation, query["refundId"])
+    return psp().refund_status(installation, _lookup_id("refundId"))
 
 
 pages = FlaskBlueprint("psp-pages", __name__, url_prefix="/psp")

@@ -147,14 +147,6 @@ class RefundRequest(Lenient):
     test = Flag(required=True)
 
 
-class PaymentQuery(Lenient):
-    paymentId = _id("The payment to look up")
-
-
-class RefundQuery(Lenient):
-    refundId = _id("The refund to look up")
-
-
 class CardPaymentAnswer(ma.Schema):
     threeDsUrl = fields.String(metadata={"description": "Send the buyer here for 3-D Secure"})
     error = fields.String(required=True, metadata={"description": "Empty unless it failed"})

@@ -9,7 +9,7 @@ from sandbox.store.tables import Connection, Scope, insert_many
 COLUMNS = (
     "seq", "at", "direction", "shop_id", "payment_id", "kind", "method", "url", "path",
     "status", "duration_ms", "request_headers", "request_body", "response_headers",
-    "response_body", "error", "message_id", "attempt", "fault",
+    "response_body", "error", "message_id", "attempt", "fault", "violation",
 )  # fmt: skip
 FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
 

@@ -21,6 +21,7 @@ from sandbox.store.records import (
     Step,
     Subscriber,
     Token,
+    Violation,
     Webhook,
 )
 from sandbox.store.tables import Connection, Row, Scope, delete, insert, select_all, select_one
@@ -38,6 +39,7 @@ SHOP_TABLES = (
     "outbox",
     "rate_buckets",
     "webhooks",
+    "violations",
     "psp_installations",
 )
 
@@ -378,6 +380,27 @@ def _result(row: Row) -> Result:
         row["channel_id"],
         row["received_at"],
     )
+
+
+# ---- contract violations ---------------------------------------------------------------------
+
+
+def insert_violation(conn: Connection, violation: Violation) -> None:
+    values = asdict(violation)
+    values.pop("id")
+    Scope(conn, violation.shop_id).insert("violations", values)
+
+
+def list_violations(
+    conn: Connection, shop_id: int, payment_id: str | None = None, limit: int = 500
+) -> list[Violation]:
+    """Oldest first."""
+    scope = Scope(conn, shop_id)
+    if payment_id is None:
+        found = scope.all("violations", order="id", limit=limit)
+    else:
+        found = scope.all("violations", order="id", limit=limit, payment_id=payment_id)
+    return [Violation(**{key: row[key] for key in row.keys()}) for row in found]  # noqa: SIM118
 
 
 # ---- rate buckets -----------------------------------------------------------------------------

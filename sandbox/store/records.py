@@ -258,6 +258,20 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """An app's answer that broke seed 001: which request, which field, which rule."""
+
+    shop_id: int
+    payment_id: str | None
+    message_id: int | None
+    kind: str  # the request answered: app.payment, app.get_refund, ...
+    field: str
+    rule: str
+    at: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
 class Webhook:
     id: int
     shop_id: int

@@ -108,8 +108,11 @@ def test_duplicated_callback(driver):
 
 
 def test_callbacks_out_of_order(driver):
+    # Armed before the first checkout (the shop's first callback), so the outbox thread cannot
+    # deliver that callback before the fault exists.
+    arm(driver, target="callbacks", kind="reorder", count=1, delaySeconds=5)
     first = driver.checkout(amount="11.00")
-    arm(driver, target="callbacks", kind="reorder", paymentId=first, delaySeconds=5)
+    driver.drain()
     second = driver.checkout(amount="22.00")
     driver.drain()
     assert driver.status(first)["status"] == "1" and driver.status(second)["status"] == "2"
