@@ -51,8 +51,13 @@ def list_shops():
 @control.alt_response(409, schema=ErrorSchema, description="Handle taken")
 def create_shop(body):
     """Create a fresh, isolated shop from a fixture shop, with its own tokens and app"""
+    settings = {
+        name: body[key]
+        for key, name in (("shopDomainHeader", "shop_domain_header"), ("strict", "strict"))
+        if key in body
+    }
     return services().control.create_shop(
-        body.get("template"), body.get("handle"), body.get("name"), body.get("rateLimit")
+        body.get("template"), body.get("handle"), body.get("name"), body.get("rateLimit"), settings
     )
 
 
@@ -223,6 +228,15 @@ def register_app(body):
         capture_flag=body["captureFlag"],
         activated=body["activated"],
     )
+
+
+@control.route("/violations", methods=["GET"])
+@control.arguments(s.ViolationQuery, location="query")
+@control.response(200, s.ViolationList)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def violations(query):
+    """Where a shop's payment apps answered against seed 001: request, field, rule"""
+    return {"violations": services().control.violations(query["shop"], query.get("paymentId"))}
 
 
 @control.route("/magic", methods=["GET"])

@@ -41,6 +41,12 @@ class Shop(ma.Schema):
     currency = fields.String()
     utcOffset = fields.String()
     rateLimit = fields.Dict(allow_none=True, metadata={"description": "null: no limit"})
+    shopDomainHeader = fields.Boolean(
+        metadata={"description": "Requests to apps carry X-Genstore-Shop-Domain (not Genstore's)"}
+    )
+    strict = fields.Boolean(
+        metadata={"description": "A non-conforming app answer counts as a failed request"}
+    )
     tokens = fields.List(fields.Nested(Token))
     apps = fields.List(fields.Nested(App))
 
@@ -66,6 +72,18 @@ class CreateShop(Strict):
     name = fields.String(validate=validate.Length(min=1, max=200))
     rateLimit = fields.Nested(
         RateLimitOverride, metadata={"description": "Override the template's rate limit"}
+    )
+    shopDomainHeader = fields.Boolean(
+        metadata={
+            "description": "A sandbox extension, not in Genstore's docs: send "
+            "X-Genstore-Shop-Domain with every request to an app (default: the template's)"
+        }
+    )
+    strict = fields.Boolean(
+        metadata={
+            "description": "Treat an app's answer that breaks seed 001 as a failed request, as "
+            "a careful platform would (default: the template's; else record and go on)"
+        }
     )
 
 
@@ -142,6 +160,32 @@ class PaymentDetail(ma.Schema):
     manualCapture = fields.Boolean()
     channelPaymentId = fields.String(allow_none=True)
     operations = fields.List(fields.Nested(OperationView))
+    violations = fields.List(
+        fields.Nested("ViolationView"),
+        metadata={"description": "Where the app's answers about this payment broke seed 001"},
+    )
+
+
+class ViolationView(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer()
+    paymentId = fields.String(allow_none=True)
+    messageId = fields.Integer(allow_none=True)
+    request = fields.String(metadata={"description": "The request answered: app.payment, ..."})
+    field = fields.String(metadata={"description": "The answer's field, or status / body"})
+    rule = fields.String(metadata={"description": "What seed 001 asks of it"})
+    at = fields.String()
+
+
+class ViolationList(ma.Schema):
+    violations = fields.List(fields.Nested(ViolationView))
+
+
+class ViolationQuery(ma.Schema):
+    shop = fields.String(required=True, metadata={"description": "A shop's handle"})
+    paymentId = fields.String()
 
 
 class HistoryEntry(ma.Schema):
@@ -387,6 +431,9 @@ class JournalEntry(ma.Schema):
     messageId = fields.Integer(allow_none=True)
     attempt = fields.Integer(allow_none=True)
     fault = fields.String(allow_none=True)
+    violation = fields.String(
+        allow_none=True, metadata={"description": "How the app's answer broke seed 001"}
+    )
 
 
 class JournalList(ma.Schema):

@@ -74,6 +74,8 @@ class ControlService:
             "currency": shop.currency,
             "utcOffset": shop.utc_offset,
             "rateLimit": _rate_limit(shop),
+            "shopDomainHeader": shop.shop_header,
+            "strict": shop.strict,
             "tokens": [
                 {"token": t.token, "scopes": t.scopes.split(), "app": t.app_name} for t in tokens
             ],
@@ -95,7 +97,9 @@ class ControlService:
         handle: str | None,
         name: str | None,
         rate_limit: dict[str, Any] | None = None,
+        settings: dict[str, bool] | None = None,
     ) -> dict[str, Any]:
+        """``settings``: ``shop_domain_header`` and ``strict`` over the template's."""
         if not self.fixtures.shops:
             raise Conflict("The fixtures declare no shop to use as a template")
         template_name = template or self.fixtures.shops[0]["handle"]
@@ -119,6 +123,7 @@ class ControlService:
                 limit = {"enabled": rate_limit["enabled"], "size": rate_limit["size"],
                          "per_second": rate_limit["perSecond"]}  # fmt: skip
                 spec = {**spec, "rate_limit": limit}
+            spec = {**spec, **(settings or {})}
             shop_id = insert_shop(
                 conn, self.fixtures, spec, handle, credentials, self.clock.now(), name=name
             )
@@ -234,6 +239,7 @@ class ControlService:
             "currency": currency,
             "manualCapture": payment.manual_capture,
             "channelPaymentId": payment.channel_payment_id,
+            "violations": self.violations(handle, payment_id),
             "operations": [
                 {
                     "kind": op.kind,
@@ -273,8 +279,34 @@ class ControlService:
                     "attempts": message.attempts,
                 }
             )
+        for violation in detail["violations"]:
+            entries.append(
+                {
+                    "at": violation["at"],
+                    "type": "violation",
+                    "message": violation["request"],
+                    "field": violation["field"],
+                    "rule": violation["rule"],
+                }
+            )
         entries.sort(key=lambda e: e["at"])
         return {"payment": detail, "timeline": entries}
+
+    def violations(self, handle: str, payment_id: str | None = None) -> list[dict[str, Any]]:
+        """Where apps' answers broke seed 001, oldest first."""
+        shop = self.shop(handle)
+        return [
+            {
+                "id": v.id,
+                "paymentId": v.payment_id,
+                "messageId": v.message_id,
+                "request": v.kind,
+                "field": v.field,
+                "rule": v.rule,
+                "at": v.at,
+            }
+            for v in rows.list_violations(self.db.read(), shop.id, payment_id)
+        ]
 
     def outbox_messages(self, handle: str | None, payment_id: str | None) -> list[dict[str, Any]]:
         shop_id = self.shop(handle).id if handle is not None else None

@@ -30,6 +30,8 @@ class IndependentApp:
         self.callbacks: list[tuple[str, dict]] = []
         self.fail_next = 0
         self.hang_next = 0  # requests to hold until release() (a slow or stuck app)
+        self.answers: dict[str, object] = {}  # a call's answer, instead of the usual one
+        self.statuses: dict[str, str] = {}  # what Get payment / Get refund answer, by id
         self._release = threading.Event()
         self.platform_url = ""
         self.token = ""
@@ -98,6 +100,22 @@ class IndependentApp:
     def _build(self) -> Flask:
         app = Flask("independent-payment-app")
 
+        @app.get("/genstore/<any(get_payment, get_refund):call>")
+        def query(call):
+            self.received.append({"call": call, "query": dict(request.args)})
+            name, channel = (
+                ("paymentId", "channelPaymentId")
+                if call == "get_payment"
+                else ("refundId", "channelRefundId")
+            )
+            object_id = request.args.get(name, "")
+            if call in self.answers:
+                return self.answers[call]
+            return {
+                channel: f"ind-{object_id}",
+                "status": self.statuses.get(object_id, "PROCESSING"),
+            }
+
         @app.post("/genstore/<call>")
         def call(call):
             body = request.get_json(force=True)
@@ -109,6 +127,8 @@ class IndependentApp:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return {"error": "temporarily unavailable"}, 503
+            if call in self.answers:
+                return self.answers[call]
             if call == "payment":
                 self.cards[body["paymentId"]] = self.decrypt(body["paymentMethod"]["data"])
                 # Seed 001: manualCapture "true for automatic capture, false for manual".

@@ -126,8 +126,13 @@ def test_a_restart_resends_what_was_due_and_not_delivered(tmp_path):
         sandbox.control("POST", "/clock", json={"advance": "1s"})
         assert [r["body"]["paymentId"] for r in app.received] == [payment_id]
         messages = sandbox.control("GET", "/outbox", params={"paymentId": payment_id}).json()
-        [message] = messages["messages"]
-        assert (message["state"], message["attempts"]) == ("delivered", 2)
+        by_kind = {m["kind"]: m for m in messages["messages"]}
+        assert (by_kind["app.payment"]["state"], by_kind["app.payment"]["attempts"]) == (
+            "delivered",
+            2,
+        )
+        # No result yet: the platform will ask the app (Get payment) a while later.
+        assert by_kind["app.get_payment"]["state"] == "pending"
 
 
 def test_an_app_that_does_not_answer_in_time_is_retried(tmp_path):
