@@ -28,7 +28,7 @@ from sandbox.platform.service import PlatformService
 from sandbox.platform.surface import EXTENSION as PLATFORM_EXTENSION
 from sandbox.platform.surface import PlatformRequestFacts, PlatformSurface
 from sandbox.platform.webhooks import PlatformEvents, Webhooks
-from sandbox.protocol import APP_REQUESTS
+from sandbox.protocol import APP_REQUESTS, Flag
 from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
 from sandbox.psp.routes import EXTENSION as PSP_EXTENSION
 from sandbox.psp.routes import pages as psp_pages
@@ -162,6 +162,7 @@ def create_app(
             }
         )
         api = Api(app, config_prefix=prefix)
+        api.register_field(Flag, "string", None)  # booleans go over the wire as strings
         api.spec.components.security_scheme(
             "accessToken", {"type": "apiKey", "in": "header", "name": "X-Genstore-Access-Token"}
         )

@@ -118,11 +118,22 @@ def reads_manual_capture(value: bool, reading: str) -> bool:
 
 
 class Flag(fields.Boolean):
-    """Genstore sends booleans as strings (``"true"``); real JSON booleans are accepted too."""
+    """Genstore sends booleans as strings (``"true"``); real JSON booleans are accepted too.
+    Documented as what goes over the wire: the string ``"true"`` or ``"false"``."""
 
     truthy = {True, "true", "True", "TRUE"}
     falsy = {False, "false", "False", "FALSE"}
     default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+    def __init__(self, **kwargs: Any):
+        metadata = dict(kwargs.pop("metadata", {}))
+        text = metadata.get("description", "")
+        metadata["description"] = (
+            f"{text} ({'a' if not text else 'A'} boolean in the seeds, sent as the string "
+            '"true" or "false"; JSON true and false are accepted too)'
+        ).strip()
+        metadata.setdefault("enum", ["true", "false"])
+        super().__init__(metadata=metadata, **kwargs)
 
 
 def sign_launch(params: dict[str, str], secret: str) -> str:

@@ -91,6 +91,10 @@ def legacy_payment(payment: Payment, shop: Shop, machine: Machine, available: bo
         "updated_at": iso_millis(payment.updated_at, shop.tz),
     }
     if payment.online and (expiry := expires_at(payment, machine)) is not None:
+        # Seed 003: creation plus two days. A payment that stopped being payable earlier
+        # (failed, voided) does not show a future expiry next to status expired.
+        if status == "expired":
+            expiry = min(expiry, payment.state_entered_at)
         body["exipired_at"] = iso_millis(expiry, shop.tz)
     return body
 

@@ -30,7 +30,8 @@ CARD_PAYMENT = {
     "clientDetails": {
         "acceptLanguage": "zh,en-US;q=0.9,en;q=0.8,zh-CN;q=0.7",
         "ipAddress": "10.5.2.2",
-        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/138.0.0.0 Safari/537.36",
+        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+        "Gecko) Chrome/138.0.0.0 Safari/537.36",
     },
     "test": "true",
     "manualCapture": "true",
@@ -50,8 +51,42 @@ CARD_PAYMENT = {
     "currency": "USD",
     "customer": CUSTOMER,
 }
+OFFSITE_ADDRESS = {
+    "phoneNumber": "+8618800008888",
+    "province": "NY",
+    "city": "New York",
+    "countryCode": "US",
+    "givenName": "John",
+    "familyName": "Smith",
+    "postalCode": "10013",
+    "company": "IBM",
+    "line2": "Apartment 5",
+    "line1": "2063  Marshville Road",
+}
 OFFSITE_PAYMENT = {
-    "purchaseInfo": PURCHASE_INFO,
+    "purchaseInfo": {
+        "insurance": "0.0",
+        "itemTotal": "50.0",
+        "shipping": "0.0",
+        "taxTotal": "5.5",
+        "discount": "0.0",
+        "handling": "0.0",
+        "shippingDiscount": "0.0",
+        "items": [
+            {
+                "unitPrice": "1.0",
+                "imgUrl": "http://xx.com",
+                "quantity": "2",
+                "name": "Black Cotton T-Shirt and White Denim Shorts",
+                "description": "Casual Black Cotton T-Shirt and White Denim Shorts for "
+                "Everyday Wear",
+                "tax": "1.0",
+                "category": "1",
+                "sku": "107369095352924",
+                "virtualProduct": "true",
+            }
+        ],
+    },
     "amount": "100.80",
     "test": "true",
     "manualCapture": "true",
@@ -63,7 +98,12 @@ OFFSITE_PAYMENT = {
         }
     },
     "currency": "USD",
-    "customer": CUSTOMER,
+    "customer": {
+        "phoneNumber": "+8618800008888",
+        "shippingAddress": OFFSITE_ADDRESS,
+        "billingAddress": {**OFFSITE_ADDRESS, "company": "inter"},
+        "email": "xx@gmail.com",
+    },
 }
 CAPTURE = {"amount": "200", "test": "true", "paymentId": "2222", "captureId": "1111"}
 VOID = {"test": "true", "voidId": "11122", "paymentId": "222"}

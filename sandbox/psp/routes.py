@@ -60,7 +60,9 @@ def _documented(description: str, *parameters: dict[str, Any]):
 @app_calls.route("/i/<installation>/payments", methods=["POST"])
 @_documented("Card data arrives encrypted (GENSTORE-V1). The outcome follows the magic values.")
 @app_calls.arguments(s.CardPaymentRequest, example=examples.CARD_PAYMENT)
-@app_calls.response(200, s.CardPaymentAnswer, example={"error": ""})
+@app_calls.response(
+    200, s.CardPaymentAnswer, example={"error": "Payment failed", "threeDsUrl": "http://xxx.com"}
+)
 def card_payment(body, installation):
     """Credit card payment"""
     return psp().card_payment(installation, body)
@@ -70,7 +72,9 @@ def card_payment(body, installation):
 @_documented("The app answers redirectUrl: the buyer approves or cancels there.")
 @app_calls.arguments(s.OffsitePaymentRequest, example=examples.OFFSITE_PAYMENT)
 @app_calls.response(
-    200, s.OffsitePaymentAnswer, example={"redirectUrl": "https://www.xxx.com/", "error": ""}
+    200,
+    s.OffsitePaymentAnswer,
+    example={"redirectUrl": "https://www.xxx.com/", "error": "Transaction do not honor"},
 )
 def offsite_payment(body, installation):
     """Offsite payment"""
@@ -80,7 +84,9 @@ def offsite_payment(body, installation):
 @app_calls.route("/i/<installation>/captures", methods=["POST"])
 @_documented("Capture an authorized payment, in full or in part (one capture per payment).")
 @app_calls.arguments(s.CaptureRequest, example=examples.CAPTURE)
-@app_calls.response(200, s.CaptureAnswer, example={"channelCaptureId": "3333"})
+@app_calls.response(
+    200, s.CaptureAnswer, example={"channelCaptureId": "3333", "error": "Capture failed"}
+)
 def capture(body, installation):
     """Capture"""
     return psp().capture(installation, body)
@@ -89,7 +95,9 @@ def capture(body, installation):
 @app_calls.route("/i/<installation>/voids", methods=["POST"])
 @_documented("Void (cancel) an authorized payment that was not captured.")
 @app_calls.arguments(s.VoidRequest, example=examples.VOID)
-@app_calls.response(200, s.VoidAnswer, example={"channelVoidId": "xxxx"})
+@app_calls.response(
+    200, s.VoidAnswer, example={"channelVoidId": "xxxx", "error": "Cancel caputue failed"}
+)
 def void(body, installation):
     """Void"""
     return psp().void(installation, body)
@@ -98,7 +106,9 @@ def void(body, installation):
 @app_calls.route("/i/<installation>/refunds", methods=["POST"])
 @_documented("Refund a captured payment, in part and repeatedly, up to what was captured.")
 @app_calls.arguments(s.RefundRequest, example=examples.REFUND)
-@app_calls.response(200, s.RefundAnswer, example={"channelRefundId": "1111"})
+@app_calls.response(
+    200, s.RefundAnswer, example={"channelRefundId": "1111", "error": "Refund failed."}
+)
 def refund(body, installation):
     """Refund"""
     return psp().refund(installation, body)
@@ -130,7 +140,13 @@ def _lookup_id(name: str) -> str:
 @app_calls.route("/i/<installation>/payment", methods=["GET"])
 @_documented("The app's view of a payment.", _query_id("paymentId", "The payment to look up"))
 @app_calls.response(
-    200, s.PaymentStatus, example={"channelPaymentId": "111", "status": "PROCESSING"}
+    200,
+    s.PaymentStatus,
+    example={
+        "channelPaymentId": "111",
+        "error": "Not found payment information.",
+        "status": "PROCESSING",
+    },
 )
 def get_payment(installation):
     """Get payment"""
@@ -139,7 +155,11 @@ def get_payment(installation):
 
 @app_calls.route("/i/<installation>/refund", methods=["GET"])
 @_documented("The app's view of a refund.", _query_id("refundId", "The refund to look up"))
-@app_calls.response(200, s.RefundStatus, example={"channelRefundId": "1112", "status": "SUCCESS"})
+@app_calls.response(
+    200,
+    s.RefundStatus,
+    example={"channelRefundId": "1112", "error": "Refund failed", "status": "PROCESSING"},
+)
 def get_refund(installation):
     """Get refund"""
     return psp().refund_status(installation, _lookup_id("refundId"))

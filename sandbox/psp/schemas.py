@@ -112,7 +112,14 @@ class _PaymentBase(Lenient):
     amount = Text(required=True, metadata={"example": "200.00"})
     currency = Text(required=True, metadata={"example": "USD"})
     test = Flag(required=True, metadata={"description": "Test mode; the sandbox requires true"})
-    manualCapture = Flag(required=True, metadata={"description": "true: authorize only"})
+    manualCapture = Flag(
+        required=True,
+        metadata={
+            "description": 'Seed 001: "Payment capture type (true for automatic capture, false '
+            'for manual capture)". The opposite of what the name suggests; an app registered '
+            "with captureFlag by_name gets true for manual capture"
+        },
+    )
     customer = fields.Nested(Customer, required=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sandbox.core import money
 from sandbox.core.fixtures import Fixtures, builtin_psp_urls, resolve_when
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
+from sandbox.protocol import channel_field
 from sandbox.settings import default_fixtures_dir
 from sandbox.store import platform as rows
 from sandbox.store import psp
@@ -20,6 +22,7 @@ from sandbox.store.records import (
     NewOperation,
     NewPayment,
     NewShop,
+    Operation,
     Order,
     Result,
     Step,
@@ -183,6 +186,87 @@ def load_shop_data(
             _insert_payment(
                 conn, fixtures, (shop_id, template, app_ids), (order["id"], legacy_id), payment, now
             )
+    fake_app_ids = {app_ids[a["name"]] for a in template["apps"] if a["builtin_psp"]}
+    _seed_fake_app(conn, fixtures, shop.domain, shop_id, fake_app_ids)
+
+
+def _seed_fake_app(
+    conn: Connection, fixtures: Fixtures, domain: str, shop_id: int, app_ids: set[int]
+) -> None:
+    """The fake app's own records of the shop's payments through it, as it would have kept
+    them: so captures, voids and refunds on fixture payments succeed at the app too. An
+    operation still waiting for its result is recorded as the app decided it (success); its
+    callback is for you to send. A snapshot's ``psp`` section, loaded after, replaces these."""
+    machine = fixtures.machines["payment"]
+    for order in rows.list_orders(conn, shop_id):
+        for payment in rows.load_order_payments(conn, shop_id, order.id):
+            if payment.app_id not in app_ids:
+                continue
+            shown = machine.view(payment.state, "app_status")
+            result = rows.load_result(conn, shop_id, "payment", payment.payment_id)
+            operations = rows.list_operations(conn, shop_id, payment.payment_id)
+            voided = any(o.kind == "void" and o.state != "failed" for o in operations)
+            decision = None if shown == "PROCESSING" else shown
+            if payment.manual_capture and (shown == "SUCCESS" or voided):
+                decision = "AUTH_SUCCESS"  # authorized first, then captured or voided
+            decided = to_storage(payment.state_entered_at) if decision else None
+            captured = payment.captured + sum(
+                (o.amount or Decimal(0) for o in operations if _waiting(fixtures, o, "capture")),
+                Decimal(0),
+            )
+            refunded = payment.refunded + sum(
+                (o.amount or Decimal(0) for o in operations if _waiting(fixtures, o, "refund")),
+                Decimal(0),
+            )
+            psp.insert_payment(
+                conn,
+                psp.PspPayment(
+                    shop_domain=domain,
+                    payment_id=payment.payment_id,
+                    channel_payment_id=payment.channel_payment_id or f"psp_pay_{payment.legacy_id}",
+                    kind=payment.kind,
+                    fingerprint="fixture",
+                    amount=str(payment.amount),
+                    currency=payment.currency,
+                    manual_capture=payment.manual_capture,
+                    decision=decision,
+                    reason=result.reason if result is not None else None,
+                    decided_at=decided,
+                    captured=str(captured),
+                    refunded=str(refunded),
+                    answer=json.dumps(payment.app_answer or {"error": ""}),
+                    created_at=to_storage(payment.created_at),
+                    voided=voided,
+                    card_last4=payment.card_last4,
+                ),
+            )
+            for operation in operations:
+                shown = fixtures.machines[operation.kind].view(operation.state, "app_status")
+                failed = shown == "FAILURE"
+                channel_id = (
+                    operation.channel_id or f"psp_{operation.kind[:3]}_{operation.operation_id}"
+                )
+                psp.insert_operation(
+                    conn,
+                    psp.PspOperation(
+                        shop_domain=domain,
+                        kind=operation.kind,
+                        operation_id=operation.operation_id,
+                        payment_id=payment.payment_id,
+                        fingerprint="fixture",
+                        amount=str(operation.amount) if operation.amount is not None else None,
+                        channel_id=channel_id,
+                        decision="FAILURE" if failed else "SUCCESS",
+                        reason=None,
+                        answer=json.dumps({channel_field(operation.kind): channel_id}),
+                        created_at=to_storage(operation.created_at),
+                    ),
+                )
+
+
+def _waiting(fixtures: Fixtures, operation: Operation, kind: str) -> bool:
+    """An operation of ``kind`` still waiting for its result at the platform."""
+    return operation.kind == kind and operation.state == fixtures.machines[kind].initial
 
 
 def builtin_public_key() -> str:
