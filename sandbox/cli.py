@@ -72,7 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--shop", default="demo", help="shop handle (default demo)")
         command.add_argument(
-            "--wait", type=float, default=10.0, help="seconds to wait for the result (default 10)"
+            "--timeout",
+            "--wait",
+            dest="timeout",
+            type=float,
+            default=10.0,
+            metavar="SECONDS",
+            help="how long to wait for the result (default 10)",
+        )
+        command.add_argument(
+            "--expect",
+            metavar="STATE",
+            help="the state it must end in, else exit 3 (default: the verb's success: paid, "
+            "or authorized with --manual-capture; the operation's succeeded)",
         )
         command.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -199,7 +211,8 @@ def cmd_checkout(args: argparse.Namespace) -> int:
         )
         return started["paymentId"], None
 
-    return _drive(args, start)
+    expected = args.expect or ("authorized" if args.manual_capture else "paid")
+    return _drive(args, start, expected)
 
 
 def cmd_operation(args: argparse.Namespace) -> int:
@@ -207,20 +220,43 @@ def cmd_operation(args: argparse.Namespace) -> int:
         started = client.operation(args.payment_id, args.verb, getattr(args, "amount", None))
         return args.payment_id, started["id"]
 
-    return _drive(args, start)
+    return _drive(args, start, args.expect or "succeeded")
 
 
-def _drive(args: argparse.Namespace, start) -> int:
-    """Start something on a running sandbox, wait for its outcome, print the timeline."""
+# Exit codes of checkout, capture, void and refund (the README lists them).
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ELSEWHERE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+
+
+def _drive(args: argparse.Namespace, start, expected: str) -> int:
+    """Start something on a running sandbox, wait for its outcome, print the timeline; exit 0
+    only when it ended in ``expected``."""
     client = SandboxClient(args.url, args.shop)
     try:
         payment_id, operation_id = start(client)
-        current = client.wait(payment_id, operation_id, args.wait)
+        current = client.wait(payment_id, operation_id, args.timeout)
     except ClientError as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     print(json.dumps(current, indent=2) if args.json else render(current))
-    return 0
+    payment = current["payment"]
+    if operation_id is None:
+        state, pending = payment["state"], payment["transactionStatus"] == "1"
+        what = f"payment {payment_id}"
+    else:
+        operation = next(o for o in payment["operations"] if o["id"] == operation_id)
+        state, pending = operation["state"], operation["state"] == "pending"
+        what = f"{operation['kind']} {operation_id}"
+    if state == expected:
+        return EXIT_OK
+    if pending:
+        print(
+            f"genstore-sandbox: {what} is still {state} after {args.timeout:g}s "
+            f"(expected {expected})",
+            file=sys.stderr,
+        )
+        return EXIT_TIMEOUT
+    print(f"genstore-sandbox: {what} ended {state}, expected {expected}", file=sys.stderr)
+    return EXIT_ELSEWHERE
 
 
 def cmd_spec(args: argparse.Namespace) -> int:

@@ -128,6 +128,8 @@ def render(current: dict) -> str:
                 f"  {at}  {entry['type']:<9} #{entry['attempt']} {entry['method']} "
                 f"{entry['url']} -> {result}{detail}"
             )
+        elif entry["type"] == "violation":
+            lines.append(f"  {at}  violation {entry['message']}: {entry['field']}: {entry['rule']}")
         else:
             lines.append(
                 f"  {at}  scheduled {entry['method']} {entry['url']} "

@@ -1,5 +1,6 @@
 """Seed 001's examples, for the payment-app OpenAPI document."""
 
+from sandbox.protocol import SEED_ADDRESS
 from sandbox.protocol import SEED_CUSTOMER as CUSTOMER
 
 PURCHASE_INFO = {
@@ -51,18 +52,8 @@ CARD_PAYMENT = {
     "currency": "USD",
     "customer": CUSTOMER,
 }
-OFFSITE_ADDRESS = {
-    "phoneNumber": "+8618800008888",
-    "province": "NY",
-    "city": "New York",
-    "countryCode": "US",
-    "givenName": "John",
-    "familyName": "Smith",
-    "postalCode": "10013",
-    "company": "IBM",
-    "line2": "Apartment 5",
-    "line1": "2063  Marshville Road",
-}
+# The offsite example's buyer lives in New York, with the phone number the card example's has.
+OFFSITE_ADDRESS = {**SEED_ADDRESS, "phoneNumber": "+8618800008888", "city": "New York"}
 OFFSITE_PAYMENT = {
     "purchaseInfo": {
         "insurance": "0.0",

@@ -153,3 +153,26 @@ def test_control_verbs(tmp_path):
         assert "/psp/launch?shop=demo.genmystore.com" in launch and "hmac=" in launch
         assert "reset all: demo" in run("reset", *url).stdout
         assert "(running)" in run("clock", *url).stdout
+
+
+def test_client_verbs_exit_non_zero_unless_the_payment_ends_where_asked(live):
+    shop = live.new_shop()
+    common = ("--url", live.url, "--shop", shop.handle)
+    declined = run("checkout", "--card", "4000000000000002", *common)
+    assert declined.returncode == 3
+    assert "ended failed, expected paid" in declined.stderr
+    expected = run("checkout", "--card", "4000000000000002", "--expect", "failed", *common)
+    assert expected.returncode == 0, expected.stderr
+    authorized = run("checkout", "--manual-capture", "--json", *common)
+    assert authorized.returncode == 0
+    waiting = run("checkout", "--card", "4000002760003184", "--timeout", "1", *common)
+    assert waiting.returncode == 4 and "still created after 1s" in waiting.stderr
+    refused = run("void", "PI0020261101000000001", *common)
+    assert refused.returncode == 1
+    import json
+
+    payment_id = json.loads(authorized.stdout)["payment"]["paymentId"]
+    captured = run("capture", payment_id, "--expect", "succeeded", *common)
+    assert captured.returncode == 0, captured.stderr
+    usage = run("capture", *common)
+    assert usage.returncode == 2
