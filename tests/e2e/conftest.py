@@ -8,8 +8,9 @@ import requests
 from sandbox.testing.live import LiveSandbox, ShopCredentials
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def frozen_live(tmp_path_factory):
+    """One frozen sandbox for the whole session: each test drives its own fresh shop."""
     with LiveSandbox(data_dir=tmp_path_factory.mktemp("frozen")) as sandbox:
         assert sandbox.control("POST", "/clock", json={"frozen": True}).ok
         yield sandbox
