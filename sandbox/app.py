@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 
 from sandbox import __version__
@@ -85,7 +87,7 @@ def create_app(
     settings = settings or Settings.from_env()
     fixtures = fixtures or load_configured_fixtures(settings)
     db = prepare_store(settings, fixtures)
-    clock = Clock(lambda: load_clock(db))
+    clock = Clock(functools.partial(load_clock, db))
     ids = Ids(settings.seed)
     journal = Journal(db, clock, settings.journal_max_entries)
     faults = Faults(db, clock, settings.seed)
@@ -103,7 +105,7 @@ def create_app(
     # The platform: state changes tell the webhooks, in the same transaction.
     webhooks = Webhooks(db, clock, outbox)
     lifecycle = Lifecycle(db, fixtures.machines, PlatformEvents(webhooks, fixtures))
-    platform = PlatformService(db, fixtures, clock, lifecycle, Callbacks(db, lifecycle, clock.now))
+    platform = PlatformService(db, fixtures, clock, lifecycle, Callbacks(db, lifecycle, clock))
     info = settings.hkdf_info.encode()
     checkout = CheckoutService(db, fixtures, clock, outbox, ids, lifecycle, settings.self_url, info)
     rate_limiter = RateLimiter(db, clock, settings.rate_limit != "off")

@@ -54,6 +54,10 @@ def add_commands(commands) -> None:
     clock.add_argument("--unfreeze", action="store_true")
     clock.add_argument("--set", dest="now", help="ISO-8601 instant with an offset")
     clock.add_argument("--advance", help="seconds, or 90s, 15m, 48h, 2d")
+    clock.add_argument("--shop", help="a shop's own clock (default: the global clock)")
+    clock.add_argument(
+        "--follow-global", action="store_true", help="with --shop: drop the shop's own clock"
+    )
     common(clock)
     clock.set_defaults(handler=cmd_clock)
 
@@ -179,12 +183,23 @@ def cmd_clock(args) -> int:
         now=args.now,
         advance=args.advance,
         frozen=True if args.freeze else False if args.unfreeze else None,
+        own=False if args.follow_global else None,
     )
     method = "POST" if body else "GET"
+    if body and args.shop:
+        body["shop"] = args.shop
+    query = f"?shop={args.shop}" if args.shop and not body else ""
     return _run(
         args,
-        lambda c: c.call(method, "/_sandbox/clock", json=body or None),
-        lambda r: f"{r['now']} ({'frozen' if r['frozen'] else 'running'})",
+        lambda c: c.call(method, "/_sandbox/clock" + query, json=body or None),
+        lambda r: (
+            f"{r['now']} ({'frozen' if r['frozen'] else 'running'})"
+            + (
+                f" shop {r['shop']}{'' if r['own'] else ', following the global clock'}"
+                if r["shop"]
+                else ""
+            )
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from sandbox.core.timefmt import to_storage
 from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
 from sandbox.store import outbox as rows
+from sandbox.store.clock import shop_clocks
 from sandbox.store.db import Database
 from sandbox.store.outbox import SANDBOX_URL, Message, NewMessage
 from sandbox.store.tables import Connection
@@ -116,8 +117,9 @@ class Outbox:
     # ---- scheduling -------------------------------------------------------------------------
 
     def schedule(self, conn: Connection, request: Outbound) -> int:
-        """Store a message in the caller's transaction; it goes out once that commits."""
-        now = self.clock.now()
+        """Store a message in the caller's transaction; it goes out once that commits (due
+        by default now, on its shop's clock)."""
+        now = self.clock.now(request.shop_id)
         raw_body = request.raw_body
         if raw_body is None and request.body is not None:
             raw_body = json.dumps(request.body, separators=(",", ":"))
@@ -164,7 +166,7 @@ class Outbox:
         return {"delivered": delivered, "due": self._due_count(), "pending": self._pending_count()}
 
     def _claim(self, limit: int) -> list[Message]:
-        now = to_storage(self.clock.now())
+        now = self._now()
         real = time.time()
         # The idle poll is a plain read; the write lock is taken only when something is due.
         if not rows.any_due(self.db.read(), now, real):
@@ -177,7 +179,7 @@ class Outbox:
         return url.replace(SANDBOX_URL, self.settings.self_url)
 
     def _deliver(self, message: Message) -> None:
-        at = self.clock.now()
+        at = self.clock.now(message.shop_id)
         started_ns = time.time_ns()
         url = self.resolve(message.url)
         fault = self.faults.pick(target_of(message.kind), message.shop_id, message.payment_id)
@@ -209,7 +211,7 @@ class Outbox:
                 message.id,
                 state,
                 to_storage(due) if due else None,
-                None if state == "pending" else to_storage(self.clock.now()),
+                None if state == "pending" else to_storage(self.clock.now(message.shop_id)),
                 outcome.status,
                 outcome.error,
             )
@@ -259,7 +261,7 @@ class Outbox:
 
     def _copy(self, conn, message: Message) -> None:
         """``duplicate``: the same message once more, due now."""
-        rows.copy_message(conn, message.id, to_storage(self.clock.now()))
+        rows.copy_message(conn, message.id, to_storage(self.clock.now(message.shop_id)))
         self._wake.set()
 
     def _send(self, message: Message, url: str, fault: Fault | None = None) -> Outcome:
@@ -315,7 +317,13 @@ class Outbox:
         return rows.count_in_flight(self.db.read(), time.time()) > 0
 
     def _due_count(self) -> int:
-        return rows.count_due(self.db.read(), to_storage(self.clock.now()))
+        return rows.count_due(self.db.read(), self._now())
+
+    def _now(self) -> rows.Now:
+        """The time on every clock, as due times compare with it."""
+        own = shop_clocks(self.db)
+        by_shop = tuple((shop_id, to_storage(state.now())) for shop_id, state in own.items())
+        return rows.Now(to_storage(self.clock.now()), by_shop)
 
     def _pending_count(self) -> int:
         return rows.count_pending(self.db.read())

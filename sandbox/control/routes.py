@@ -9,6 +9,7 @@ from flask import Response, request
 
 from sandbox import __version__, snapshot
 from sandbox.control import schemas as s
+from sandbox.control.service import ClockChange
 from sandbox.core.machine import GUARD_HELP
 from sandbox.faults import KINDS as FAULT_KINDS
 from sandbox.http import Blueprint, ErrorSchema
@@ -80,10 +81,11 @@ def reset(body):
 
 
 @control.route("/clock", methods=["GET"])
+@control.arguments(s.ClockQuery, location="query")
 @control.response(200, s.ClockView)
-def get_clock():
-    """The sandbox clock"""
-    return services().control.clock_view()
+def get_clock(query):
+    """The sandbox clock, or a shop's"""
+    return services().control.clock_view(query.get("shop"))
 
 
 @control.route("/clock", methods=["POST"])
@@ -91,7 +93,10 @@ def get_clock():
 @control.response(200, s.ClockView)
 def change_clock(body):
     """Freeze, set, unfreeze or advance the clock (applied in that order)"""
-    return services().control.change_clock(body.get("frozen"), body.get("now"), body.get("advance"))
+    return services().control.change_clock(
+        body.get("shop"),
+        ClockChange(body.get("frozen"), body.get("now"), body.get("advance"), body.get("own")),
+    )
 
 
 @control.route("/machines", methods=["GET"])

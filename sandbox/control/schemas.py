@@ -99,6 +99,16 @@ class ResetResult(ma.Schema):
 
 
 class ClockChange(Strict):
+    shop = fields.String(
+        metadata={
+            "description": "A shop's handle: change that shop's own clock (it gets one, "
+            "starting where the global clock stands); without it, the global clock, which "
+            "every shop without its own follows"
+        }
+    )
+    own = fields.Boolean(
+        metadata={"description": "With shop, false: drop the shop's clock; it follows the global"}
+    )
     frozen = fields.Boolean(metadata={"description": "true freezes the clock, false lets it run"})
     now = fields.String(metadata={"description": "Set the time (ISO-8601 with offset)"})
     advance = fields.Raw(
@@ -110,10 +120,16 @@ class ClockChange(Strict):
 
 
 class ClockView(ma.Schema):
+    shop = fields.String(allow_none=True, metadata={"description": "null: the global clock"})
+    own = fields.Boolean(metadata={"description": "The shop keeps a clock of its own"})
     now = fields.String()
     frozen = fields.Boolean()
     offsetSeconds = fields.Float(allow_none=True)
     outbox = fields.Dict(metadata={"description": "What moving the clock delivered"})
+
+
+class ClockQuery(ma.Schema):
+    shop = fields.String(metadata={"description": "A shop's handle (default: the global clock)"})
 
 
 class ShopQuery(ma.Schema):

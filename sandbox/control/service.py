@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.core import money
@@ -17,7 +18,7 @@ from sandbox.platform.lifecycle import Lifecycle
 from sandbox.store import journal as exchanges
 from sandbox.store import outbox as messages
 from sandbox.store import platform as rows
-from sandbox.store.clock import load_clock, save_clock
+from sandbox.store.clock import drop_clock, load_clock, save_clock, shop_clocks
 from sandbox.store.db import Database
 from sandbox.store.records import Shop
 from sandbox.store.seed import (
@@ -145,40 +146,45 @@ class ControlService:
             )
         with self.db.write() as conn:
             clear_shop_data(conn, shop.id)
-            load_shop_data(conn, self.fixtures, shop.id, spec, shop.credentials, self.clock.now())
+            load_shop_data(
+                conn, self.fixtures, shop.id, spec, shop.credentials, self.clock.now(shop.id)
+            )
         return {"reset": handle, "shops": [handle]}
 
     # ---- clock ----------------------------------------------------------------------------
 
-    def clock_view(self, state: ClockState | None = None) -> dict[str, Any]:
-        state = state or self.clock.state()
-        return {
-            "now": state.now().isoformat(timespec="microseconds"),
-            "frozen": state.frozen,
-            "offsetSeconds": state.offset.total_seconds() if not state.frozen else None,
-        }
+    def clock_view(self, handle: str | None = None) -> dict[str, Any]:
+        shop_id = self.shop(handle).id if handle is not None else None
+        own = shop_id is not None and shop_id in shop_clocks(self.db)
+        return _clock_view(handle, own, self.clock.state(shop_id))
 
-    def change_clock(
-        self, frozen: bool | None, now: str | None, advance: object | None
-    ) -> dict[str, Any]:
+    def change_clock(self, handle: str | None, change: ClockChange) -> dict[str, Any]:
+        """Freeze, set, unfreeze, advance (in that order) the global clock or a shop's own."""
         try:
-            target = parse_instant(now) if now is not None else None
-            step = parse_duration(advance) if advance is not None else None
+            target = parse_instant(change.now) if change.now is not None else None
+            step = parse_duration(change.advance) if change.advance is not None else None
         except ValueError as exc:
-            field = "now" if now is not None and "timestamp" in str(exc) else "advance"
+            field = "now" if change.now is not None and "timestamp" in str(exc) else "advance"
             raise invalid(field, str(exc)) from None
+        shop_id = self.shop(handle).id if handle is not None else None
+        if change.own is False:
+            if shop_id is None:
+                raise invalid("own", "false drops a shop's own clock: give shop")
+            with self.db.write() as conn:
+                drop_clock(conn, shop_id)
+            return self.clock_view(handle)
         with self.db.write() as conn:
-            state = load_clock(self.db)
-            if frozen is True and not state.frozen:
+            state = load_clock(self.db, shop_id)
+            if change.frozen is True and not state.frozen:
                 state = state.freeze()
             if target is not None:  # after freezing, so a frozen clock stands exactly there
                 state = state.set(target)
-            if frozen is False and state.frozen:
+            if change.frozen is False and state.frozen:
                 state = state.unfreeze()
             if step is not None:
                 state = state.advance(step)
-            save_clock(conn, state)
-        view = self.clock_view(state)
+            save_clock(conn, state, shop_id)
+        view = _clock_view(handle, shop_id is not None, state)
         if target is not None or step is not None:
             # Moving time delivers what became due before answering, so tests never sleep.
             view["outbox"] = self.outbox.drain()
@@ -191,7 +197,7 @@ class ControlService:
     ) -> dict[str, Any]:
         """Fire any declared event by hand, as moto's manual transitions do."""
         shop = self.shop(handle)
-        now = self.clock.now()
+        now = self.clock.now(shop.id)
         with self.db.write() as conn:
             if kind == "payment":
                 payment = rows.load_payment(conn, shop.id, object_id)
@@ -212,7 +218,7 @@ class ControlService:
         payment = rows.load_payment(self.db.read(), shop.id, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
-        payment = self.lifecycle.settled_payment(payment, self.clock.now)
+        payment = self.lifecycle.settled_payment(payment, self.clock)
         operations = rows.list_operations(self.db.read(), shop.id, payment_id)
         currency = payment.currency
         answer = payment.app_answer
@@ -382,6 +388,24 @@ def _attempt_entry(row: dict[str, Any]) -> dict[str, Any]:
         "error": row["error"],
         "requestBody": json_or_text(row["request_body"]),
         "responseBody": json_or_text(row["response_body"]),
+    }
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    frozen: bool | None = None
+    now: str | None = None
+    advance: object | None = None
+    own: bool | None = None
+
+
+def _clock_view(handle: str | None, own: bool, state: ClockState) -> dict[str, Any]:
+    return {
+        "shop": handle,
+        "own": own,
+        "now": state.now().isoformat(timespec="microseconds"),
+        "frozen": state.frozen,
+        "offsetSeconds": state.offset.total_seconds() if not state.frozen else None,
     }
 
 

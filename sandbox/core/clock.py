@@ -49,13 +49,15 @@ class ClockState:
 
 
 class Clock:
-    """Reads the shared state on every call, so all workers agree on the time."""
+    """Reads the shared state on every call, so all workers agree on the time. Each shop may
+    keep a clock of its own; a shop without one (and ``shop_id`` None) follows the global
+    clock."""
 
-    def __init__(self, load_state: Callable[[], ClockState]):
+    def __init__(self, load_state: Callable[[int | None], ClockState]):
         self._load_state = load_state
 
-    def state(self) -> ClockState:
-        return self._load_state()
+    def state(self, shop_id: int | None = None) -> ClockState:
+        return self._load_state(shop_id)
 
-    def now(self) -> datetime:
-        return self._load_state().now()
+    def now(self, shop_id: int | None = None) -> datetime:
+        return self._load_state(shop_id).now()

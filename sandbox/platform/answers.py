@@ -66,7 +66,7 @@ class AppAnswers:
         return replace(outcome, violation=text, refused=True, error=f"contract violation: {text}")
 
     def _record(self, message: Message, problems: list[tuple[str, str]]) -> None:
-        at = to_storage(self.clock.now())
+        at = to_storage(self.clock.now(message.shop_id))
         with self.db.write() as conn:
             for field, rule in problems:
                 violation = Violation(
@@ -206,7 +206,7 @@ class AppAnswers:
                 method="GET",
                 url=f"{url}{'&' if '?' in url else '?'}{urlencode(query)}",
                 headers={protocol.SHOP_HEADER: shop.domain} if shop.shop_header else {},
-                due_at=self.clock.now() + wait,
+                due_at=self.clock.now(payment.shop_id) + wait,
             ),
         )
 

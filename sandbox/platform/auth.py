@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage
 from sandbox.errors import Forbidden, Unauthorized
 from sandbox.protocol import TOKEN_HEADER
@@ -22,13 +22,13 @@ class Principal:
     expires_at: datetime | None = None
 
 
-def authenticate(db: Database, token: str | None, now: Callable[[], datetime]) -> Principal:
+def authenticate(db: Database, token: str | None, clock: Clock) -> Principal:
     if not token:
         raise Unauthorized(f"Missing access token: send it in the {TOKEN_HEADER} header")
     principal = db.memo(("token", token), lambda: _lookup(db, token))
     if principal is None:
         raise Unauthorized("Invalid access token")
-    if principal.expires_at is not None and now() >= principal.expires_at:
+    if principal.expires_at is not None and clock.now(principal.shop_id) >= principal.expires_at:
         raise Unauthorized("Access token expired: exchange a new session token for another")
     return principal
 

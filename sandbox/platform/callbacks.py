@@ -5,10 +5,10 @@ A result, once set, cannot change: the same result again is a no-op, a different
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sandbox.core.clock import Clock
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, Forbidden, NotFound
 from sandbox.platform.auth import Principal
@@ -34,16 +34,16 @@ class Result:
 
 
 class Callbacks:
-    def __init__(self, db: Database, lifecycle: Lifecycle, now: Callable[[], datetime]):
+    def __init__(self, db: Database, lifecycle: Lifecycle, clock: Clock):
         self.db = db
         self.lifecycle = lifecycle
-        self.now = now
+        self.clock = clock
 
     def account_authorize(self, principal: Principal, ready: bool) -> None:
         if principal.app_id is None:
             raise Forbidden("account_authorize needs the access token of a payment app")
         with self.db.write() as conn:
-            at = to_storage(self.now()) if ready else None
+            at = to_storage(self.clock.now(principal.shop_id)) if ready else None
             rows.set_app_activated(conn, principal.app_id, ready, at)
 
     def payment_result(
@@ -78,7 +78,7 @@ class Callbacks:
         recorded (the same again changes nothing; another is a 409)."""
         if self._already_reported(conn, payment.shop_id, "payment", payment.payment_id, result):
             return False
-        now = self.now()
+        now = self.clock.now(payment.shop_id)
         self.lifecycle.fire_payment(
             conn, payment, event, now, cause, channel_id=result.channel_id or None
         )
@@ -102,7 +102,7 @@ class Callbacks:
         kind, operation_id = operation.kind, operation.operation_id
         if self._already_reported(conn, operation.shop_id, kind, operation_id, result):
             return False
-        now = self.now()
+        now = self.clock.now(operation.shop_id)
         self.lifecycle.fire_operation(
             conn,
             operation,

@@ -89,7 +89,7 @@ class CheckoutService:
             app = self._app(conn, shop, request.app, kind)
             if kind == "payment" and not app.public_key:
                 raise Conflict(f"App '{app.name}' has no public key to encrypt card data to")
-            now = self.clock.now()
+            now = self.clock.now(shop.id)
             order_id = rows.next_order_id(conn, shop.id)
             legacy_id = rows.next_legacy_id(conn, shop.id)
             payment_id = self.ids.numbered("PI", now)
@@ -189,7 +189,7 @@ class CheckoutService:
         pan: str | None,
         holder: str | None,
     ) -> dict[str, Any]:
-        now = self.clock.now()
+        now = self.clock.now(shop.id)
         return_url = f"{self.self_url}/_sandbox/return?shop={shop.handle}&paymentId={payment_id}"
         body: dict[str, Any] = {
             "paymentId": payment_id,
@@ -234,7 +234,7 @@ class CheckoutService:
         self, handle: str, payment_id: str, kind: str, raw_amount: Any
     ) -> dict[str, Any]:
         shop = self._shop(handle)
-        now = self.clock.now()
+        now = self.clock.now(shop.id)
         with self.db.write() as conn:
             payment = rows.load_payment(conn, shop.id, payment_id)
             if payment is None:
@@ -357,7 +357,7 @@ class CheckoutService:
                     details={"name": ["already taken"]},
                 )
             secret, token = self.ids.secret(), self.ids.token()
-            now = to_storage(self.clock.now())
+            now = to_storage(self.clock.now(shop.id))
             app_id = rows.insert_app(
                 conn,
                 NewApp(

@@ -6,12 +6,12 @@ timeouts that came due on the sandbox clock (applied lazily, whenever an object 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from sandbox.core.clock import Clock
 from sandbox.core.machine import Facts, Machine, TransitionRefused
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict
@@ -47,12 +47,12 @@ class Lifecycle:
 
     # ---- reading, with due timeouts applied ------------------------------------------------
 
-    def settled_payment(self, payment: Payment, now_fn: Callable[[], datetime]) -> Payment:
+    def settled_payment(self, payment: Payment, clock: Clock) -> Payment:
         """``payment`` with any due timeouts applied (and stored); free when none can apply."""
         machine = self.machines["payment"]
         if not any(t.timeout for t in machine.transitions_from(payment.state)):
             return payment
-        now = now_fn()
+        now = clock.now(payment.shop_id)
         if (
             machine.due_timeout(payment.state, payment.state_entered_at, now, payment.facts())
             is None

@@ -45,7 +45,7 @@ class OAuthService:
 
     def session_token(self, handle: str, app_name: str, user_id: int) -> dict[str, Any]:
         shop, app = self._shop_app(handle, app_name)
-        now = self.clock.now()
+        now = self.clock.now(shop.id)
         issued = int(now.timestamp())
         claims = {
             "iss": f"https://{shop.domain}/admin",
@@ -68,7 +68,7 @@ class OAuthService:
         if not base:
             raise ApiError(f"App '{app_name}' has no launch URL", status=409)
         params = {"shop": shop.domain, "shopId": str(shop.id),
-                  "timestamp": str(int(self.clock.now().timestamp()))}  # fmt: skip
+                  "timestamp": str(int(self.clock.now(shop.id).timestamp()))}  # fmt: skip
         params["hmac"] = sign_launch(params, app.client_secret)
         target = self.resolve(base).rstrip("/")
         if path.strip("/"):
@@ -93,7 +93,7 @@ class OAuthService:
             raise BadRequest("Invalid subject token: issued for another shop")
         user_id = int(claims["sub"]) if str(claims.get("sub", "")).isdigit() else 1
         online = body["requestedTokenType"] == "online-access-token"
-        now = self.clock.now()
+        now = self.clock.now(shop.id)
         token = self.ids.token()
         with self.db.write() as conn:
             rows.insert_token(
@@ -122,7 +122,7 @@ class OAuthService:
             )  # fmt: skip
         except jwt.InvalidTokenError as exc:
             raise BadRequest(f"Invalid subject token: {exc}") from None
-        if int(claims.get("exp", 0)) <= self.clock.now().timestamp():
+        if int(claims.get("exp", 0)) <= self.clock.now(app.shop_id).timestamp():
             raise BadRequest("Invalid subject token: expired (on the sandbox clock)")
         return claims
 
@@ -134,7 +134,7 @@ class OAuthService:
         """Every token of the app in the shop stops working; the app is no longer activated."""
         if principal.app_id is None:
             raise Forbidden("uninstall needs the access token of an app")
-        now = to_storage(self.clock.now())
+        now = to_storage(self.clock.now(principal.shop_id))
         with self.db.write() as conn:
             rows.revoke_app_tokens(conn, principal.shop_id, principal.app_id, now)
             rows.set_app_activated(conn, principal.app_id, False, None)

@@ -37,7 +37,7 @@ class RateLimiter:
         if bucket is None:
             return None
         client = f"app:{principal.app_id}" if principal.app_id else f"token:{principal.token}"
-        now = self.clock.now()
+        now = self.clock.now(principal.shop_id)
         with self.db.write() as conn:
             stored = rows.load_bucket(conn, principal.shop_id, client)
             tokens = float(bucket.size)

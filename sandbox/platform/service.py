@@ -36,7 +36,7 @@ class PlatformService:
         self.callbacks = callbacks
 
     def principal(self, token: str | None, scopes: tuple[str, ...]) -> Principal:
-        principal = authenticate(self.db, token, self.clock.now)
+        principal = authenticate(self.db, token, self.clock)
         require_any(principal, scopes)
         return principal
 
@@ -47,7 +47,7 @@ class PlatformService:
         timeout comes due (the read path is the hot path: see ``make bench``)."""
         key = ("transaction", principal.shop_id, payment_id)
         body, valid_until = self.db.memo(key, lambda: self._transaction(principal, payment_id))
-        if valid_until is not None and self.clock.now() >= valid_until:
+        if valid_until is not None and self.clock.now(principal.shop_id) >= valid_until:
             body, _ = self._transaction(principal, payment_id)
         return body
 
@@ -56,7 +56,7 @@ class PlatformService:
         if found is None:
             raise NotFound(f"Payment {payment_id} not found")
         payment, order_no, shop = found
-        payment = self.lifecycle.settled_payment(payment, self.clock.now)
+        payment = self.lifecycle.settled_payment(payment, self.clock)
         machine = self.fixtures.machines["payment"]
         rule = self.fixtures.fee_rules.get(shop.fee_rule) if shop.fee_rule else None
         body = views.transaction(payment, order_no, shop, machine, rule)
@@ -117,7 +117,7 @@ class PlatformService:
         if rows.load_order(conn, principal.shop_id, order_id) is None:
             raise NotFound(f"Order {order_id} not found")
         payments = [
-            self.lifecycle.settled_payment(p, self.clock.now)
+            self.lifecycle.settled_payment(p, self.clock)
             for p in rows.load_order_payments(conn, principal.shop_id, order_id)
         ]
         return self._shop(principal.shop_id), payments

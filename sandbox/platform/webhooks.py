@@ -61,7 +61,7 @@ class Webhooks:
     def create(self, principal: Principal, address: str, topic: str) -> dict[str, Any]:
         app_id = _app(principal)
         _check(address, topic)
-        now = to_storage(self.clock.now())
+        now = to_storage(self.clock.now(principal.shop_id))
         with self.db.write() as conn:
             if rows.find_webhook(conn, principal.shop_id, app_id, address, topic) is not None:
                 raise Conflict(
@@ -115,7 +115,9 @@ class Webhooks:
         topic = changes.get("topic", hook.topic)
         _check(address, topic)
         with self.db.write() as conn:
-            rows.change_webhook(conn, webhook_id, address, topic, to_storage(self.clock.now()))
+            rows.change_webhook(
+                conn, webhook_id, address, topic, to_storage(self.clock.now(principal.shop_id))
+            )
         return self.get(principal, webhook_id)
 
     def delete(self, principal: Principal, webhook_id: int) -> None:
@@ -182,7 +184,7 @@ class Webhooks:
                 rows.webhook_delivered(conn, webhook_id)
                 return
             if rows.webhook_failed(conn, webhook_id) >= MAX_FAILURES:
-                rows.disable_webhook(conn, webhook_id, to_storage(self.clock.now()))
+                rows.disable_webhook(conn, webhook_id, to_storage(self.clock.now(message.shop_id)))
                 messages.cancel_pending(conn, "webhook", ID_HEADER, str(webhook_id))
 
     # ---- deliveries (control) ---------------------------------------------------------------

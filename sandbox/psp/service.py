@@ -57,7 +57,7 @@ class PspService:
             replay = self._replay(conn, install, request, {"error": ""})
             if replay is not None:
                 return replay
-            now = self.clock.now()
+            now = self.clock.now(install.shop_id)
             channel_id = "psp_pay_" + self.ids.suffix(16)
             card: intake.Card | None = None
             try:
@@ -135,7 +135,7 @@ class PspService:
             status, reason = outcomes.for_buyer(
                 self.catalogue, action, Decimal(payment.amount), payment.manual_capture
             )
-            now = self.clock.now()
+            now = self.clock.now(install.shop_id)
             records.update_payment(
                 conn,
                 payment.shop_domain,
@@ -178,7 +178,7 @@ class PspService:
                     }
                 return records.answer_of(existing)
             payment = records.load_payment(conn, install.shop_domain, body["paymentId"])
-            now = self.clock.now()
+            now = self.clock.now(install.shop_id)
             amount, refusal = operations.judge(kind, payment, raw, now)
             channel_id = operations.PREFIXES[kind] + self.ids.suffix(16)
             if refusal is None and payment is not None:
@@ -220,7 +220,7 @@ class PspService:
                 "error": "Not found payment information.",
                 "status": "PROCESSING",
             }
-        status = operations.status(payment, self.clock.now())
+        status = operations.status(payment, self.clock.now(install.shop_id))
         answer = {"channelPaymentId": payment.channel_payment_id, "status": status}
         if status == "FAILURE" and payment.reason:
             answer["error"] = payment.reason
@@ -310,7 +310,7 @@ class PspService:
     ) -> PspPayment:
         """Store a new payment with its decision; ``session`` holds the buyer's session token,
         card and return/cancel URLs where there are any."""
-        now = self.clock.now()
+        now = self.clock.now(install.shop_id)
         card: intake.Card | None = session.pop("card", None)
         token = session.pop("token", None)
         payment = PspPayment(

@@ -1,34 +1,55 @@
-"""The clock's shared state, kept in the store so every worker reads the same time."""
+"""The clocks' shared state, kept in the store so every worker reads the same time: the global
+clock (shop 0) and the clocks of shops that have their own."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 from sandbox.core.clock import ClockState
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.store.db import Database
+from sandbox.store.tables import Connection, Row, delete, insert, select_all
+
+GLOBAL = 0
 
 
-def load_clock(db: Database) -> ClockState:
-    return db.memo("clock", lambda: _read_clock(db))
+def load_clock(db: Database, shop_id: int | None = None) -> ClockState:
+    """A shop's clock: its own when it has one, else the global clock."""
+    clocks = db.memo("clocks", lambda: _read_clocks(db))
+    if shop_id is not None and shop_id in clocks:
+        return clocks[shop_id]
+    return clocks.get(GLOBAL, ClockState())
 
 
-def _read_clock(db: Database) -> ClockState:
-    row = db.read().execute("SELECT frozen_at, offset_seconds FROM clock WHERE id = 1").fetchone()
-    if row is None:
-        return ClockState()
+def shop_clocks(db: Database) -> dict[int, ClockState]:
+    """The shops that keep a clock of their own."""
+    clocks = db.memo("clocks", lambda: _read_clocks(db))
+    return {shop_id: state for shop_id, state in clocks.items() if shop_id != GLOBAL}
+
+
+def _read_clocks(db: Database) -> dict[int, ClockState]:
+    return {row["shop_id"]: _state(row) for row in select_all(db.read(), "clock", {})}
+
+
+def _state(row: Row) -> ClockState:
     frozen = from_storage(row["frozen_at"]) if row["frozen_at"] else None
     return ClockState(frozen_at=frozen, offset=timedelta(seconds=row["offset_seconds"]))
 
 
-def save_clock(conn: sqlite3.Connection, state: ClockState) -> None:
-    conn.execute(
-        "INSERT INTO clock (id, frozen_at, offset_seconds) VALUES (1, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET frozen_at = excluded.frozen_at, "
+def save_clock(conn: Connection, state: ClockState, shop_id: int | None = None) -> None:
+    insert(
+        conn,
+        "clock",
+        {
+            "shop_id": GLOBAL if shop_id is None else shop_id,
+            "frozen_at": to_storage(state.frozen_at) if state.frozen_at else None,
+            "offset_seconds": state.offset.total_seconds(),
+        },
+        conflict="ON CONFLICT (shop_id) DO UPDATE SET frozen_at = excluded.frozen_at, "
         "offset_seconds = excluded.offset_seconds",
-        (
-            to_storage(state.frozen_at) if state.frozen_at else None,
-            state.offset.total_seconds(),
-        ),
     )
+
+
+def drop_clock(conn: Connection, shop_id: int) -> None:
+    """The shop follows the global clock again."""
+    delete(conn, "clock", {"shop_id": shop_id})

@@ -12,9 +12,25 @@ from sandbox.store.tables import Connection, Row, Scope, insert, select_one
 # survives a change of port.
 SANDBOX_URL = "{sandbox}"
 _DUE = (
-    "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= ?) "
+    "SELECT * FROM outbox WHERE (state = 'pending' AND due_at <= {now}) "
     "OR (state = 'sending' AND claimed_until < ?) ORDER BY due_at, id LIMIT ?"
 )
+
+
+@dataclass(frozen=True)
+class Now:
+    """What time it is for each message: its shop's own clock, else the global one (texts as
+    stored, so they compare with ``due_at``)."""
+
+    default: str
+    by_shop: tuple[tuple[int, str], ...] = ()
+
+    def sql(self) -> tuple[str, list[Any]]:
+        if not self.by_shop:
+            return "?", [self.default]
+        cases = " ".join("WHEN ? THEN ?" for _ in self.by_shop)
+        params = [value for pair in self.by_shop for value in pair]
+        return f"(CASE shop_id {cases} ELSE ? END)", [*params, self.default]
 
 
 @dataclass(frozen=True)
@@ -100,18 +116,25 @@ def insert_message(conn: Connection, message: NewMessage) -> int:
     )
 
 
-def any_due(conn: Connection, now: str, real: float) -> bool:
+def _due(now: Now, real: float, limit: int) -> tuple[str, list[Any]]:
+    clause, params = now.sql()
+    return _DUE.format(now=clause), [*params, real, limit]
+
+
+def any_due(conn: Connection, now: Now, real: float) -> bool:
     """A plain read: the idle poll takes no write lock."""
-    return conn.execute(_DUE, (now, real, 1)).fetchone() is not None
+    sql, params = _due(now, real, 1)
+    return conn.execute(sql, params).fetchone() is not None
 
 
 def claim_due(
-    conn: Connection, now: str, real: float, limit: int, claimed_until: float
+    conn: Connection, now: Now, real: float, limit: int, claimed_until: float
 ) -> list[Message]:
     """Mark up to ``limit`` due messages as being sent (inside the caller's write
     transaction, so exactly one sender claims each) and return them."""
     claimed = []
-    for row in conn.execute(_DUE, (now, real, limit)).fetchall():
+    sql, params = _due(now, real, limit)
+    for row in conn.execute(sql, params).fetchall():
         conn.execute(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = ? "
             "WHERE id = ?",
@@ -161,8 +184,9 @@ def count_in_flight(conn: Connection, real: float) -> int:
     return _count(conn, "state = 'sending' AND claimed_until >= ?", (real,))
 
 
-def count_due(conn: Connection, now: str) -> int:
-    return _count(conn, "state = 'pending' AND due_at <= ?", (now,))
+def count_due(conn: Connection, now: Now) -> int:
+    clause, params = now.sql()
+    return _count(conn, f"state = 'pending' AND due_at <= {clause}", tuple(params))
 
 
 def count_pending(conn: Connection) -> int:

@@ -94,6 +94,7 @@ def clear_shop(conn: Connection, shop_id: int) -> None:
         psp.clear_domain(conn, shop.domain)
     for table in SHOP_TABLES:
         Scope(conn, shop_id).delete(table)
+    Scope(conn, shop_id).delete("clock")  # it follows the global clock again
 
 
 def wipe_shops(conn: Connection) -> None:
@@ -103,6 +104,7 @@ def wipe_shops(conn: Connection) -> None:
     for table in SHOP_TABLES:
         delete(conn, table, {})
     psp.clear_all(conn)
+    conn.execute("DELETE FROM clock WHERE shop_id <> 0")  # shops' own clocks; not the global
     delete(conn, "shops", {})
 
 

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS clock (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    shop_id INTEGER PRIMARY KEY,  -- 0: the global clock, which shops without their own follow
     frozen_at TEXT,
     offset_seconds REAL NOT NULL DEFAULT 0
 );

@@ -94,7 +94,7 @@ def test_a_remembered_view_expires_when_a_timeout_comes_due_without_any_write(ap
 
     services = app.extensions["sandbox"]
     moment = {"now": services.clock.now()}
-    clock = Clock(lambda: ClockState(frozen_at=moment["now"]))
+    clock = Clock(lambda shop_id=None: ClockState(frozen_at=moment["now"]))
     platform = PlatformService(
         services.db,
         services.fixtures,

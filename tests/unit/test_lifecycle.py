@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from sandbox.core.clock import Clock, ClockState
 from sandbox.errors import Conflict
 from sandbox.store import outbox as messages
 from sandbox.store import platform as rows
@@ -60,7 +61,8 @@ def test_an_event_with_no_transition_names_the_state(services):
 def test_due_timeouts_fire_at_the_instant_they_came_due(services):
     payment = _payment(services, CREATED)
     later = payment.state_entered_at + timedelta(days=3)
-    settled = services.platform.lifecycle.settled_payment(payment, lambda: later)
+    at_later = Clock(lambda shop_id=None: ClockState(frozen_at=later))
+    settled = services.platform.lifecycle.settled_payment(payment, at_later)
     assert settled.state == "expired"
     assert settled.state_entered_at == payment.state_entered_at + timedelta(days=2)
     assert _payment(services, CREATED).state == "expired"

@@ -66,7 +66,7 @@ def test_backoff_doubles_up_to_its_cap(services):
 
 def test_one_claim_per_message(services):
     message_id = _schedule(services)
-    now = to_storage(services.clock.now())
+    now = rows.Now(to_storage(services.clock.now()))
     with services.db.write() as conn:
         claimed = rows.claim_due(conn, now, time.time(), 10, time.time() + 60)
     assert [m.id for m in claimed] == [message_id]
@@ -77,7 +77,7 @@ def test_one_claim_per_message(services):
 def test_a_lapsed_claim_is_claimed_again(services):
     """A sender that died mid-send: once its claim lapses, the message goes out again."""
     message_id = _schedule(services)
-    now = to_storage(services.clock.now())
+    now = rows.Now(to_storage(services.clock.now()))
     with services.db.write() as conn:
         rows.claim_due(conn, now, time.time(), 10, claimed_until=time.time() - 1)
     assert services.outbox.deliver_due() == 1
