@@ -122,17 +122,21 @@ class Journal:
         """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
         (or at once when no flusher runs)."""
         if conn is not None:
-            rows.insert_entries(conn, [self._row(exchange, to_storage(self.clock.now()))])
+            rows.insert_entries(
+                conn, [self._row(exchange, to_storage(self.clock.now(exchange.shop_id)))]
+            )
             self._count(1)
         elif self._thread is not None:
             with self._lock:
-                self._buffer.append((exchange, self.clock.now()))
+                self._buffer.append((exchange, self.clock.now(exchange.shop_id)))
                 full = len(self._buffer) >= 500
             if full:
                 self._wake.set()
         else:
             with self.db.write() as own:
-                rows.insert_entries(own, [self._row(exchange, to_storage(self.clock.now()))])
+                rows.insert_entries(
+                    own, [self._row(exchange, to_storage(self.clock.now(exchange.shop_id)))]
+                )
             self._count(1)
 
     def _row(self, exchange: Exchange, at: str) -> tuple:

@@ -1,4 +1,5 @@
-"""A live sandbox with a frozen clock, for tests that move time themselves."""
+"""Shops with a frozen clock of their own on the session's one live sandbox, for tests that
+move time themselves."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from sandbox.testing.live import LiveSandbox, ShopCredentials
 
 
 @pytest.fixture(scope="session")
-def frozen_live(tmp_path_factory):
-    """One frozen sandbox for the whole session: each test drives its own fresh shop."""
-    with LiveSandbox(data_dir=tmp_path_factory.mktemp("frozen")) as sandbox:
-        assert sandbox.control("POST", "/clock", json={"frozen": True}).ok
-        yield sandbox
+def frozen_live(live):
+    """The session's live sandbox: tests that move time do it on their own shop's clock
+    (``Driver``), so they share the one server."""
+    return live
 
 
 @pytest.fixture
 def driver(frozen_live):
-    """A fresh shop on the frozen sandbox, with helpers to drive payments through it."""
+    """A fresh shop with its own frozen clock, with helpers to drive payments through it."""
     return Driver(frozen_live, frozen_live.new_shop())
 
 
@@ -27,6 +27,14 @@ class Driver:
         self.sandbox = sandbox
         self.shop = shop
         self.url = sandbox.url
+        frozen = sandbox.control("POST", "/clock", json={"shop": shop.handle, "frozen": True})
+        assert frozen.ok, frozen.text
+
+    def now(self) -> str:
+        """The shop's clock."""
+        return self.sandbox.control("GET", "/clock", params={"shop": self.shop.handle}).json()[
+            "now"
+        ]
 
     def checkout(self, **body) -> str:
         response = self.sandbox.control(
@@ -44,7 +52,9 @@ class Driver:
         return self.sandbox.control("POST", "/outbox/drain").json()
 
     def advance(self, by) -> dict:
-        response = self.sandbox.control("POST", "/clock", json={"advance": by})
+        response = self.sandbox.control(
+            "POST", "/clock", json={"shop": self.shop.handle, "advance": by}
+        )
         assert response.ok, response.text
         return response.json()
 

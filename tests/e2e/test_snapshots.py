@@ -65,7 +65,7 @@ def test_export_import_export_is_identical_and_behaves_the_same(driver, tmp_path
         assert late.status_code == 409
         # the fake app's own records came along: a further refund works on the imported side
         # On the exporting sandbox's time: the records were decided on its clock.
-        now = driver.sandbox.control("GET", "/clock").json()["now"]
+        now = driver.now()
         other.control("POST", "/clock", json={"frozen": True, "now": now})
         refund = other.control(
             "POST",

@@ -41,7 +41,7 @@ def _views(driver: Driver, payment_id: str) -> tuple[str, str | None, dict, dict
 
 
 def _check(driver, payment_id, state, app_status, code, legacy_status, captured, authorized):
-    now = datetime.fromisoformat(driver.sandbox.control("GET", "/clock").json()["now"])
+    now = datetime.fromisoformat(driver.now())
     seen_state, fake_app, transaction, legacy = _views(driver, payment_id)
     assert seen_state == state
     if app_status is not None:
