@@ -42,7 +42,28 @@ class ShopCredentials:
         return {"X-Genstore-Access-Token": self.token(scope)}
 
 
-class LiveSandbox:
+class Sandbox:
+    """A sandbox reached over HTTP: one a test started, or one already running."""
+
+    def __init__(self, url: str = "", http: requests.Session | None = None):
+        self.url = url.rstrip("/")
+        self.http = http or requests.Session()
+
+    def new_shop(self, **body: Any) -> ShopCredentials:
+        """A fresh, isolated shop (``template``, ``strict``, ``shopDomainHeader``,
+        ``rateLimit``, ...)."""
+        response = self.http.post(self.url + "/_sandbox/shops", json=body, timeout=10)
+        response.raise_for_status()
+        data = response.json()
+        return ShopCredentials(data["handle"], data["tokens"], data["apps"])
+
+    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.url + "/_sandbox" + path, timeout=10, **kwargs)
+
+
+class LiveSandbox(Sandbox):
+    """``genstore-sandbox serve`` in a process of its own, on a free port."""
+
     def __init__(
         self,
         data_dir: Path,
@@ -52,18 +73,17 @@ class LiveSandbox:
         startup_timeout: float = 30.0,
         env: dict[str, str] | None = None,
     ):
+        super().__init__()  # the URL is known once the server listens
         self.data_dir = Path(data_dir)
         self.fixtures = fixtures
         self.workers = workers
         self.extra_args = extra_args
         self.startup_timeout = startup_timeout
         self.env = env or {}
-        self.url = ""
         self.output: list[str] = []
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
         self._ready = threading.Event()
-        self.http = requests.Session()
 
     def start(self) -> LiveSandbox:
         command = [
@@ -138,14 +158,3 @@ class LiveSandbox:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
-
-    # ---- conveniences ---------------------------------------------------------------------
-
-    def new_shop(self, **body: Any) -> ShopCredentials:
-        response = self.http.post(self.url + "/_sandbox/shops", json=body, timeout=10)
-        response.raise_for_status()
-        data = response.json()
-        return ShopCredentials(data["handle"], data["tokens"], data["apps"])
-
-    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.request(method, self.url + "/_sandbox" + path, timeout=10, **kwargs)
