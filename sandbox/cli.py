@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import requests
+
 from sandbox import __version__
 from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
@@ -111,7 +113,92 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--amount", help="default: all that is left")
         client_options(command)
         command.set_defaults(handler=cmd_operation, verb=verb)
+    add_verify(commands)
     return parser
+
+
+def add_verify(commands: argparse._SubParsersAction) -> None:
+    verify = commands.add_parser(
+        "verify",
+        help="run the conformance cases against a payment app",
+        description="Drive a payment app through what Genstore expects of it (seeds 000 and "
+        "001) in a fresh shop of a running sandbox; exit 0 only when no case fails.",
+    )
+    verify.add_argument(
+        "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
+    )
+    verify.add_argument(
+        "--app", default="sandbox-psp", help="the app's name (default the built-in fake app)"
+    )
+    verify.add_argument(
+        "--app-url",
+        help="register your app for the run: its seven calls under this URL (/payments, "
+        "/offsite_payments, /captures, /voids, /refunds, /payment, /refund)",
+    )
+    verify.add_argument("--public-key", help="with --app-url: base64 SPKI DER, or @FILE")
+    verify.add_argument(
+        "--access-token", help="with --app-url: the token your app's callbacks carry"
+    )
+    verify.add_argument(
+        "--capture-flag", choices=["published", "by_name"], default="published",
+        help="how your app reads manualCapture (default published: seed 001's text)",
+    )  # fmt: skip
+    verify.add_argument("--template", help="the fixture shop to copy (default the first)")
+    verify.add_argument(
+        "--only", action="append", metavar="CASE", help="run only these cases (repeat, or a,b)"
+    )
+    verify.add_argument("--list", action="store_true", help="list the cases and stop")
+    verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit report")
+    verify.add_argument("--json", action="store_true", help="print JSON for scripts")
+    verify.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS",
+        help="how long each result may take (default 10)",
+    )  # fmt: skip
+    verify.set_defaults(handler=cmd_verify)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import os
+
+    from sandbox.conformance import runner
+    from sandbox.testing.live import Sandbox
+
+    try:
+        cases = runner.select([n for item in args.only or [] for n in item.split(",") if n])
+    except ValueError as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        for case in cases:
+            print(f"{case.name:34} {case.title} (seed {case.seed})")
+        return 0
+    key = args.public_key
+    if key and key.startswith("@"):
+        key = Path(key[1:]).read_text().strip()
+    if args.app_url and not key:
+        print("genstore-sandbox: --app-url needs --public-key", file=sys.stderr)
+        return 2
+    url = args.url or os.environ.get("GENSTORE_SANDBOX_URL") or DEFAULT_URL
+    target = runner.Target(
+        app=args.app if not args.app_url or args.app != "sandbox-psp" else "app-under-test",
+        app_url=args.app_url,
+        public_key=key,
+        access_token=args.access_token,
+        capture_flag=args.capture_flag,
+    )
+    try:
+        ctx = runner.prepare(Sandbox(url), target, args.template)
+    except ValueError as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 2
+    except requests.RequestException:
+        print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
+        return 2
+    outcomes = runner.run(ctx, cases, args.timeout)
+    if args.junit_xml:
+        args.junit_xml.write_bytes(runner.junit_report(outcomes))
+    print(runner.json_report(outcomes) if args.json else runner.text_report(outcomes))
+    return 1 if any(o.result == "fail" for o in outcomes) else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

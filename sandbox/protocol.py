@@ -78,6 +78,9 @@ def answer_problems(request: str, status: int, body: Any) -> list[tuple[str, str
     return problems
 
 
+ACCOUNT_AUTHORIZE_PATH = f"/api/{API_VERSION}/app/account_authorize"
+
+
 def callback_path(kind: str, object_id: str) -> str:
     """Where an app reports a result: ``PUT /api/202412/app/{kind}/{id}``."""
     return f"/api/{API_VERSION}/app/{kind}/{object_id}"

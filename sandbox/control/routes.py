@@ -13,7 +13,7 @@ from sandbox.control.service import ClockChange
 from sandbox.core.machine import GUARD_HELP
 from sandbox.faults import KINDS as FAULT_KINDS
 from sandbox.http import Blueprint, ErrorSchema
-from sandbox.platform.checkout import CheckoutRequest
+from sandbox.platform.checkout import AppRegistration, CheckoutRequest
 from sandbox.platform.webhooks import TOPICS
 from sandbox.services import services
 from sandbox.store.platform import count_shops
@@ -226,12 +226,15 @@ def register_app(body):
     """Register a payment app (yours, on any host) in a shop; it gets an access token"""
     return services().checkout.register_app(
         body["shop"],
-        body["name"],
-        body["urls"],
-        body.get("publicKey"),
-        body["scopes"],
-        capture_flag=body["captureFlag"],
-        activated=body["activated"],
+        AppRegistration(
+            name=body["name"],
+            urls=body["urls"],
+            public_key=body.get("publicKey"),
+            scopes=body["scopes"],
+            capture_flag=body["captureFlag"],
+            activated=body["activated"],
+            access_token=body.get("accessToken"),
+        ),
     )
 
 

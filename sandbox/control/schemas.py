@@ -28,6 +28,10 @@ class App(ma.Schema):
     clientSecret = fields.String()
     scopes = fields.List(fields.String())
     activated = fields.Boolean()
+    captureFlag = fields.String(metadata={"enum": ["published", "by_name"]})
+    urls = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "The app's URLs"}
+    )
 
 
 class Shop(ma.Schema):
@@ -312,6 +316,13 @@ class RegisterApp(Strict):
     publicKey = fields.String(metadata={"description": "Base64 X.509 SPKI DER of a P-256 key"})
     scopes = fields.List(fields.String(), load_default=lambda: ["write_payment"])
     captureFlag = capture_flag_field()
+    accessToken = fields.String(
+        validate=validate.Length(min=8, max=200),
+        metadata={
+            "description": "The token the app's callbacks will carry (default: a new one), "
+            "for an app configured before it is registered"
+        },
+    )
     activated = fields.Boolean(
         load_default=False,
         metadata={

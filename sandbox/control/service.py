@@ -87,6 +87,8 @@ class ControlService:
                     "clientSecret": a.client_secret,
                     "scopes": a.scopes.split(),
                     "activated": a.activated,
+                    "captureFlag": a.capture_flag,
+                    "urls": {kind: self.outbox.resolve(url) for kind, url in a.urls.items()},
                 }
                 for a in apps
             ],

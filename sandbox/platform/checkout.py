@@ -44,6 +44,19 @@ CLIENT_DETAILS = {
 
 
 @dataclass(frozen=True)
+class AppRegistration:
+    """A payment app registered in a shop (yours, on any host)."""
+
+    name: str
+    urls: dict[str, str]
+    public_key: str | None
+    scopes: list[str]
+    capture_flag: str = "published"
+    activated: bool = False
+    access_token: str | None = None  # the token its callbacks carry; default a new one
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
     shop: str
     amount: str | None
@@ -334,17 +347,9 @@ class CheckoutService:
 
     # ---- apps -------------------------------------------------------------------------------
 
-    def register_app(
-        self,
-        handle: str,
-        name: str,
-        urls: dict[str, str],
-        public_key: str | None,
-        scopes: list[str],
-        capture_flag: str = "published",
-        activated: bool = False,
-    ) -> dict[str, Any]:
+    def register_app(self, handle: str, app: AppRegistration) -> dict[str, Any]:
         shop = self._shop(handle)
+        name, urls, public_key, scopes = app.name, app.urls, app.public_key, app.scopes
         if public_key:
             try:
                 crypto.load_public_key(public_key)
@@ -356,7 +361,11 @@ class CheckoutService:
                     f"App '{name}' already exists in shop '{handle}'",
                     details={"name": ["already taken"]},
                 )
-            secret, token = self.ids.secret(), self.ids.token()
+            if app.access_token and rows.load_token(conn, app.access_token) is not None:
+                raise Conflict(
+                    "That access token is taken", details={"accessToken": ["already taken"]}
+                )
+            secret, token = self.ids.secret(), app.access_token or self.ids.token()
             now = to_storage(self.clock.now(shop.id))
             app_id = rows.insert_app(
                 conn,
@@ -368,9 +377,9 @@ class CheckoutService:
                     scopes=" ".join(scopes),
                     urls=urls,
                     public_key=public_key,
-                    activated=activated,
-                    activated_at=now if activated else None,
-                    capture_flag=capture_flag,
+                    activated=app.activated,
+                    activated_at=now if app.activated else None,
+                    capture_flag=app.capture_flag,
                 ),
             )
             rows.insert_token(conn, Token(token, shop.id, app_id, " ".join(scopes), now))

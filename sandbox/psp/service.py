@@ -243,13 +243,31 @@ class PspService:
     # ---- installation -----------------------------------------------------------------------
 
     def verify_launch(self, params: dict[str, str]) -> tuple[str, bool]:
-        """Check a launch URL's ``hmac`` with the client secret of the shop's install."""
+        """Check a launch URL's ``hmac`` with the client secret of the shop's install. Opened
+        by the merchant with a valid signature, the app reports the account ready
+        (``account_authorize``), as a real app does once it is set up."""
         domain = params.get("shop", "")
         install = records.load_installation(self.db.read(), domain)
         if install is None or not install.client_secret or "hmac" not in params:
             return domain, False
         expected = protocol.sign_launch(params, install.client_secret)
-        return domain, hmac.compare_digest(expected, params["hmac"])
+        valid = hmac.compare_digest(expected, params["hmac"])
+        if valid:
+            with self.db.write() as conn:
+                self.outbox.schedule(
+                    conn,
+                    Outbound(
+                        shop_id=install.shop_id,
+                        payment_id=None,
+                        side="psp",
+                        kind="psp.account_authorize",
+                        method="PUT",
+                        url=install.platform_url + protocol.ACCOUNT_AUTHORIZE_PATH,
+                        headers={protocol.TOKEN_HEADER: install.access_token},
+                        body={"pay": {"ready": protocol.flag(True)}},
+                    ),
+                )
+        return domain, valid
 
     def install(
         self, shop_domain: str, platform_url: str, access_token: str, capture_flag: str

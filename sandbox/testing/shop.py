@@ -14,13 +14,16 @@ from sandbox.testing.live import Sandbox, ShopCredentials
 class SandboxShop:
     """A shop of its own: its tokens, apps and clock (frozen at creation) are nobody else's."""
 
-    def __init__(self, sandbox: Sandbox, credentials: ShopCredentials):
+    def __init__(self, sandbox: Sandbox, credentials: ShopCredentials, frozen: bool = True):
+        """``frozen``: the shop gets a frozen clock of its own (else it follows the global
+        clock, running in real time, as an app under test outside the sandbox does)."""
         self.sandbox = sandbox
         self.credentials = credentials
         self.handle = credentials.handle
         self.url = sandbox.url
         self.domain = f"{credentials.handle}.genmystore.com"
-        self._call("POST", "/clock", json={"shop": self.handle, "frozen": True})
+        if frozen:
+            self._call("POST", "/clock", json={"shop": self.handle, "frozen": True})
 
     # ---- credentials ------------------------------------------------------------------------
 

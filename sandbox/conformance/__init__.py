@@ -1,0 +1,1 @@
+"""The conformance run against a payment app: ``genstore-sandbox verify``."""

@@ -1,0 +1,413 @@
+"""The conformance cases: what Genstore expects of a payment app, each from the seeds.
+
+A case drives payments through the app under test in the run's shop, over HTTP, and raises
+:class:`Failed` (or :class:`Skipped`) with the reason; the journal excerpt that shows it is
+gathered by the runner. Cases read the app's behaviour only from what crossed the wire and what
+the platform recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import requests
+
+from sandbox.testing.shop import SandboxShop
+
+SUCCESS_CARD = "4242424242424242"
+DECLINE_CARD = "4000000000000002"  # Stripe's generic decline, in the sandbox's magic values too
+THREE_DS_CARD = "4000002760003184"
+
+
+class Failed(Exception):
+    """The app did not do what the case expects."""
+
+
+class Skipped(Exception):
+    """The case cannot run against this app (the reason says why)."""
+
+
+@dataclass
+class Context:
+    """What a case works with: the run's shop, the app's name and URLs, the time bound."""
+
+    shop: SandboxShop
+    app: str
+    urls: dict[str, str]
+    timeout: float
+    payments: list[str]  # every payment a case started: the runner's journal excerpt
+
+    def checkout(self, **body: Any) -> str:
+        payment_id = self.shop.checkout(app=self.app, **body)
+        self.payments.append(payment_id)
+        return payment_id
+
+    def reach(self, payment_id: str, state: str) -> dict[str, Any]:
+        """The payment once it is in ``state``, within the time bound; else the case fails."""
+        try:
+            return self.shop.wait_for(payment_id, state, timeout=self.timeout)
+        except AssertionError as exc:
+            raise Failed(str(exc)) from None
+
+    def settle(self, payment_id: str, kind: str, operation_id: str) -> dict[str, Any]:
+        """The operation once it succeeded, within the time bound."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.shop.drain()
+            detail = self.shop.payment(payment_id)
+            operation = next(o for o in detail["operations"] if o["id"] == operation_id)
+            if operation["state"] == "succeeded":
+                return detail
+            if operation["state"] != "pending" or time.monotonic() > deadline:
+                raise Failed(f"{kind} {operation_id} is {operation['state']}, not succeeded")
+            time.sleep(0.05)  # the app answers in real time: poll it
+
+    def paid(self, amount: str = "25.00", **body: Any) -> str:
+        payment_id = self.checkout(amount=amount, card=SUCCESS_CARD, **body)
+        self.reach(payment_id, "paid")
+        return payment_id
+
+    def authorized(self, amount: str = "40.00") -> str:
+        payment_id = self.checkout(amount=amount, card=SUCCESS_CARD, manualCapture=True)
+        self.reach(payment_id, "authorized")
+        return payment_id
+
+    def operate(self, payment_id: str, kind: str, amount: str | None = None) -> dict[str, Any]:
+        method = {"capture": self.shop.capture, "refund": self.shop.refund}
+        try:
+            operation_id = (
+                self.shop.void(payment_id) if kind == "void" else method[kind](payment_id, amount)
+            )
+        except AssertionError as exc:
+            raise Failed(f"the platform refused the {kind}: {exc}") from None
+        return self.settle(payment_id, kind, operation_id)
+
+    def callbacks(self, payment_id: str) -> list[dict[str, Any]]:
+        """The app's result callbacks about a payment, oldest first."""
+        entries = self.shop.journal(paymentId=payment_id, direction="inbound")
+        return [e for e in reversed(entries) if e["method"] == "PUT"]
+
+    def answers(self, payment_id: str, kind: str) -> list[dict[str, Any]]:
+        """The platform's requests of ``kind`` about a payment and the app's answers."""
+        entries = self.shop.journal(paymentId=payment_id, direction="outbound", kind=kind)
+        return list(reversed(entries))
+
+    def query(self, request: str, **params: str) -> dict[str, Any]:
+        """Ask the app directly, as the platform would (Get payment, Get refund)."""
+        url = self.urls.get(request)
+        if not url:
+            raise Failed(f"the app registered no {request} URL")
+        parts = urlsplit(url)
+        query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+        target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        try:
+            response = requests.get(target, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise Failed(f"{request}: no answer ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise Failed(f"{request} answered HTTP {response.status_code}")
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError:
+            raise Failed(f"{request} answered no JSON") from None
+        return body
+
+    def arm(self, **fault: Any) -> None:
+        armed = self.shop.sandbox.control(
+            "POST", "/faults", json={"shop": self.shop.handle, **fault}
+        )
+        if armed.status_code != 201:
+            raise Failed(f"could not arm a fault: {armed.text}")
+
+
+# ---- the cases ----------------------------------------------------------------------------
+
+
+def card_payment_automatic_capture(ctx: Context) -> None:
+    payment_id = ctx.paid()
+    kinds = [c["kind"] for c in ctx.callbacks(payment_id)]
+    if "PUT /api/202412/app/payment/<paymentId>" not in kinds:
+        raise Failed(f"the result came by {kinds}, not PUT /app/payment (automatic capture)")
+
+
+def authorize_then_full_capture(ctx: Context) -> None:
+    payment_id = ctx.authorized("40.00")
+    kinds = [c["kind"] for c in ctx.callbacks(payment_id)]
+    if "PUT /api/202412/app/pre_authorize/<paymentId>" not in kinds:
+        raise Failed(f"the authorization came by {kinds}, not PUT /app/pre_authorize")
+    detail = ctx.operate(payment_id, "capture")
+    if (detail["state"], detail["capturedAmount"]) != ("paid", "40.00"):
+        raise Failed(f"after a full capture: {detail['state']}, {detail['capturedAmount']}")
+
+
+def authorize_then_partial_capture(ctx: Context) -> None:
+    payment_id = ctx.authorized("40.00")
+    detail = ctx.operate(payment_id, "capture", "15.00")
+    if detail["capturedAmount"] != "15.00":
+        raise Failed(f"captured {detail['capturedAmount']}, not 15.00")
+
+
+def void_of_an_authorization(ctx: Context) -> None:
+    payment_id = ctx.authorized("30.00")
+    detail = ctx.operate(payment_id, "void")
+    if detail["state"] != "voided":
+        raise Failed(f"after the void the payment is {detail['state']}")
+
+
+def full_refund(ctx: Context) -> None:
+    payment_id = ctx.paid("20.00")
+    detail = ctx.operate(payment_id, "refund")
+    if (detail["state"], detail["refundedAmount"]) != ("refunded", "20.00"):
+        raise Failed(f"after a full refund: {detail['state']}, {detail['refundedAmount']}")
+
+
+def partial_refund(ctx: Context) -> None:
+    payment_id = ctx.paid("20.00")
+    detail = ctx.operate(payment_id, "refund", "5.00")
+    if (detail["state"], detail["refundedAmount"]) != ("partially_refunded", "5.00"):
+        raise Failed(f"after a partial refund: {detail['state']}, {detail['refundedAmount']}")
+
+
+def two_partial_refunds(ctx: Context) -> None:
+    payment_id = ctx.paid("20.00")
+    ctx.operate(payment_id, "refund", "5.00")
+    detail = ctx.operate(payment_id, "refund", "15.00")
+    if (detail["state"], detail["refundedAmount"]) != ("refunded", "20.00"):
+        raise Failed(f"after two refunds: {detail['state']}, {detail['refundedAmount']}")
+
+
+def decline_with_a_reason(ctx: Context) -> None:
+    payment_id = ctx.checkout(amount="25.00", card=DECLINE_CARD)
+    ctx.reach(payment_id, "failed")
+    reasons = [
+        (c.get("requestBody") or {}).get("pay", {}).get("reason") for c in ctx.callbacks(payment_id)
+    ]
+    if not any(reasons):
+        raise Failed("the failure callback gave no reason")
+
+
+def three_d_secure(ctx: Context) -> None:
+    payment_id = ctx.checkout(amount="25.00", card=THREE_DS_CARD)
+    url = _answered_url(ctx, payment_id, "app.payment", "threeDsUrl")
+    _act_on_page(url, "pass", ctx.timeout)
+    ctx.reach(payment_id, "paid")
+
+
+def offsite_redirect(ctx: Context) -> None:
+    if not ctx.urls.get("offsite_payment"):
+        raise Skipped("the app registered no offsite_payment URL")
+    payment_id = ctx.checkout(amount="25.00", offsite=True)
+    url = _answered_url(ctx, payment_id, "app.offsite_payment", "redirectUrl")
+    _act_on_page(url, "approve", ctx.timeout)
+    ctx.reach(payment_id, "paid")
+
+
+def same_request_twice(ctx: Context) -> None:
+    """The platform sends the payment request twice (a duplicated delivery): the app answers
+    the same and charges once."""
+    ctx.arm(target="app.payment", kind="duplicate", count=1)
+    payment_id = ctx.paid()
+    answers = ctx.answers(payment_id, "app.payment")
+    if len(answers) < 2:
+        raise Failed("the duplicated request was not delivered twice")
+    if answers[0]["responseBody"] != answers[1]["responseBody"]:
+        raise Failed(
+            f"two answers to one request: {answers[0]['responseBody']} and "
+            f"{answers[1]['responseBody']}"
+        )
+    channels = {_pay(c).get("channelPaymentId") for c in ctx.callbacks(payment_id)}
+    if len(channels) != 1:
+        raise Failed(f"charged more than once: channel ids {sorted(map(str, channels))}")
+
+
+def callbacks_retried_after_5xx(ctx: Context) -> None:
+    _retried_after(ctx, 503)
+
+
+def callbacks_retried_after_429(ctx: Context) -> None:
+    _retried_after(ctx, 429)
+
+
+def _retried_after(ctx: Context, status: int) -> None:
+    ctx.arm(
+        target="platform",
+        kind="status",
+        status=status,
+        count=1,
+        path="/api/202412/app/payment/",
+        body='{"error": "Injected by genstore-sandbox verify"}',
+    )
+    payment_id = ctx.checkout(amount="25.00", card=SUCCESS_CARD)
+    try:
+        ctx.reach(payment_id, "paid")
+    except Failed:
+        raise Failed(f"the app did not retry its callback after a {status}") from None
+    statuses = [c["status"] for c in ctx.callbacks(payment_id)]
+    if status not in statuses:
+        raise Failed(f"the injected {status} was never answered (callbacks: {statuses})")
+
+
+def status_queries_agree(ctx: Context) -> None:
+    payment_id = ctx.paid("20.00")
+    detail = ctx.operate(payment_id, "refund", "20.00")
+    payment = ctx.query("get_payment", paymentId=payment_id)
+    if payment.get("status") != "SUCCESS":
+        raise Failed(f"Get payment says {payment.get('status')}, the callback said SUCCESS")
+    if payment.get("channelPaymentId") != detail["channelPaymentId"]:
+        raise Failed(
+            f"Get payment's channelPaymentId {payment.get('channelPaymentId')} is not the "
+            f"callback's {detail['channelPaymentId']}"
+        )
+    refund = next(o for o in detail["operations"] if o["kind"] == "refund")
+    answer = ctx.query("get_refund", refundId=refund["id"])
+    if answer.get("status") != "SUCCESS":
+        raise Failed(f"Get refund says {answer.get('status')}, the callback said SUCCESS")
+    if answer.get("channelRefundId") != refund["channelId"]:
+        raise Failed(f"Get refund's channelRefundId is not the callback's {refund['channelId']}")
+
+
+def ids_and_amounts_echoed(ctx: Context) -> None:
+    """Every id the app reports back is the one it was sent, and any amount it echoes is the
+    one it was asked for, to the cent."""
+    payment_id = ctx.authorized("40.00")
+    detail = ctx.operate(payment_id, "capture", "12.34")
+    detail = ctx.operate(payment_id, "refund", "2.34")
+    for callback in ctx.callbacks(payment_id):
+        pay, path_id = _pay(callback), callback["path"].rsplit("/", 1)[-1]
+        ids = {value for key, value in pay.items() if key.endswith("Id") and "channel" not in key}
+        if path_id != "account_authorize" and ids != {path_id}:
+            raise Failed(f"a callback for {path_id} reported ids {sorted(ids)}")
+    for kind, amount in (("app.capture", "12.34"), ("app.refund", "2.34")):
+        for answer in ctx.answers(payment_id, kind):
+            body = answer.get("responseBody")
+            echoed = body.get("amount") if isinstance(body, dict) else None
+            if echoed is not None and echoed != amount:
+                raise Failed(f"the {kind} answer echoed amount {echoed}, asked {amount}")
+    if detail["refundedAmount"] != "2.34":
+        raise Failed(f"refunded {detail['refundedAmount']}, not 2.34")
+
+
+def required_answer_fields(ctx: Context) -> None:
+    """The app's answers to every request carry the fields seed 001 requires, typed."""
+    payment_id = ctx.authorized("30.00")
+    ctx.operate(payment_id, "capture", "30.00")
+    ctx.operate(payment_id, "refund", "1.00")
+    found = ctx.shop.violations()
+    if found:
+        raise Failed(
+            "; ".join(f"{v['request']}: {v['field']}: {v['rule']}" for v in found[:5])
+            + (f" (and {len(found) - 5} more)" if len(found) > 5 else "")
+        )
+
+
+def result_within_time_bound(ctx: Context) -> None:
+    started = time.monotonic()
+    payment_id = ctx.checkout(amount="25.00", card=SUCCESS_CARD)
+    try:
+        ctx.reach(payment_id, "paid")
+    except Failed:
+        raise Failed(f"no result within {ctx.timeout:g}s") from None
+    elapsed = time.monotonic() - started
+    if elapsed > ctx.timeout:
+        raise Failed(f"the result took {elapsed:.1f}s (bound {ctx.timeout:g}s)")
+
+
+def account_authorize_reported(ctx: Context) -> None:
+    """Opened by the merchant (the signed launch URL), the app reports the account ready."""
+    if not ctx.urls.get("launch") and not ctx.urls.get("payment"):
+        raise Skipped("the app has no launch URL to open")
+    launch = ctx.shop.sandbox.control(
+        "GET", f"/apps/{ctx.app}/launch", params={"shop": ctx.shop.handle}
+    )
+    if launch.status_code != 200:
+        raise Skipped(f"no launch URL: {launch.json().get('error')}")
+    # The app may answer its page slowly or not at all; what counts is the call it makes.
+    with contextlib.suppress(requests.RequestException):
+        requests.get(launch.json()["url"], timeout=ctx.timeout)
+    deadline = time.monotonic() + ctx.timeout
+    while True:
+        ctx.shop.drain()
+        calls = ctx.shop.journal(kind="PUT /api/202412/app/account_authorize")
+        if any(_pay(c).get("ready") in (True, "true") and c["status"] == 200 for c in calls):
+            return
+        if time.monotonic() > deadline:
+            raise Failed("the app never reported PUT /app/account_authorize ready: true")
+        time.sleep(0.05)  # waiting on the app, in real time
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _pay(entry: dict[str, Any]) -> dict[str, Any]:
+    body = entry.get("requestBody")
+    pay = body.get("pay") if isinstance(body, dict) else None
+    return pay if isinstance(pay, dict) else {}
+
+
+def _answered_url(ctx: Context, payment_id: str, kind: str, field: str) -> str:
+    deadline = time.monotonic() + ctx.timeout
+    while True:
+        ctx.shop.drain()
+        for answer in ctx.answers(payment_id, kind):
+            body = answer.get("responseBody")
+            if isinstance(body, dict) and isinstance(body.get(field), str) and body[field]:
+                return str(body[field])
+        if time.monotonic() > deadline:
+            raise Failed(f"the app's answer gave no {field}")
+        time.sleep(0.05)  # the request may still be on its way
+
+
+def _act_on_page(url: str, action: str, timeout: float) -> None:
+    """Do what the buyer does on the app's page (the sandbox's pages take ``?action=``)."""
+    try:
+        requests.get(url, params={"action": action}, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise Failed(f"the buyer's page at {url} did not answer ({type(exc).__name__})") from None
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    seed: str  # where Genstore says so
+    run: Callable[[Context], None]
+
+
+CASES = (
+    Case("card_payment_automatic_capture", "Card payment with automatic capture", "001, 000",
+         card_payment_automatic_capture),
+    Case("authorize_then_full_capture", "Authorize, then capture in full", "001, 000",
+         authorize_then_full_capture),
+    Case("authorize_then_partial_capture", "Authorize, then capture in part", "001",
+         authorize_then_partial_capture),
+    Case("void_of_an_authorization", "Void an authorization", "001, 000",
+         void_of_an_authorization),
+    Case("full_refund", "Refund in full", "001, 000", full_refund),
+    Case("partial_refund", "Refund in part", "001", partial_refund),
+    Case("two_partial_refunds", "Two partial refunds", "001", two_partial_refunds),
+    Case("decline_with_a_reason", "A decline reports its reason", "000", decline_with_a_reason),
+    Case("three_d_secure", "3-D Secure URL, then the result after the challenge", "001",
+         three_d_secure),
+    Case("offsite_redirect", "Offsite redirect, then the result", "001", offsite_redirect),
+    Case("same_request_twice", "The same request twice: one charge, the same answer", "001",
+         same_request_twice),
+    Case("callbacks_retried_after_5xx", "Callbacks retried after a 5xx", "000",
+         callbacks_retried_after_5xx),
+    Case("callbacks_retried_after_429", "Callbacks retried after a 429", "000",
+         callbacks_retried_after_429),
+    Case("status_queries_agree", "Get payment and Get refund agree with the callbacks", "001",
+         status_queries_agree),
+    Case("ids_and_amounts_echoed", "Ids and amounts echoed exactly", "000, 001",
+         ids_and_amounts_echoed),
+    Case("required_answer_fields", "Answers carry the fields the seed requires", "001",
+         required_answer_fields),
+    Case("result_within_time_bound", "A result callback within the time bound", "000",
+         result_within_time_bound),
+    Case("account_authorize_reported", "account_authorize reported", "000",
+         account_authorize_reported),
+)  # fmt: skip
