@@ -1,0 +1,96 @@
+"""``genstore-sandbox verify``: the built-in fake app passes every case; an app broken on
+purpose fails exactly the cases its break breaks, and no others."""
+
+from __future__ import annotations
+
+import json
+import threading
+import xml.etree.ElementTree as ET
+
+from sandbox.conformance import runner
+from sandbox.conformance.cases import CASES
+from sandbox.testing.live import Sandbox
+from tests.e2e.app_under_test import AppUnderTest
+from tests.e2e.test_cli import run
+
+ALL = {case.name for case in CASES}
+RESULT_CASES = ALL - {"account_authorize_reported"}
+# Each break, and the cases it must fail (every other case must pass).
+BREAKS = {
+    "wrong_amount": {"ids_and_amounts_echoed"},
+    "double_charge": {"same_request_twice"},
+    "no_callbacks": RESULT_CASES,
+    "no_retry_after_5xx": {"callbacks_retried_after_5xx"},
+    "missing_field": {"required_answer_fields"},
+    "ignores_manual_capture": {"authorize_then_full_capture"},
+    "no_get_payment": {"status_queries_agree"},
+}
+
+
+def test_the_built_in_fake_app_passes_every_case(live, tmp_path):
+    report = tmp_path / "report.xml"
+    result = run("verify", "--url", live.url, "--junit-xml", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(CASES)} passed, 0 failed, 0 skipped" in result.stdout
+    suite = ET.parse(report).getroot()
+    assert (suite.get("tests"), suite.get("failures")) == (str(len(CASES)), "0")
+    assert {case.get("name") for case in suite.iter("testcase")} == ALL
+
+
+def test_list_only_and_json(live):
+    listing = run("verify", "--list")
+    assert listing.returncode == 0 and all(name in listing.stdout for name in ALL)
+    only = run("verify", "--url", live.url, "--only", "full_refund,partial_refund", "--json")
+    assert only.returncode == 0, only.stderr
+    cases = json.loads(only.stdout)["cases"]
+    assert [(c["name"], c["result"]) for c in cases] == [
+        ("full_refund", "pass"),
+        ("partial_refund", "pass"),
+    ]
+    assert run("verify", "--only", "nope").returncode == 2
+
+
+def _verify(live, breaks: frozenset[str], token: str) -> dict[str, str]:
+    # An app that never calls back fails on the time bound: keep that bound short.
+    timeout = 0.5 if "no_callbacks" in breaks else 1.5
+    with AppUnderTest(live.url, token, breaks) as app:
+        target = runner.Target(
+            app="under-test", app_url=app.url, public_key=app.public_key, access_token=token
+        )
+        ctx = runner.prepare(Sandbox(live.url), target, None)
+        outcomes = runner.run(ctx, list(CASES), timeout=timeout)
+    return {o.name: o.result for o in outcomes}
+
+
+def test_a_broken_app_fails_exactly_the_cases_it_breaks(live):
+    """Every break (and the app unbroken) verified side by side, each in a shop of its own."""
+    variants = {"none": frozenset(), **{name: frozenset({name}) for name in BREAKS}}
+    results: dict[str, dict[str, str]] = {}
+
+    def verify(name: str, breaks: frozenset[str]) -> None:
+        results[name] = _verify(live, breaks, f"tok-under-test-{name}")
+
+    threads = [threading.Thread(target=verify, args=item) for item in variants.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert set(results) == set(variants)
+    assert {n for n, r in results["none"].items() if r != "pass"} == set()
+    for name, expected in BREAKS.items():
+        failed = {case for case, result in results[name].items() if result == "fail"}
+        assert failed == expected, f"{name}: failed {sorted(failed)}"
+
+
+def test_a_failing_case_says_why_and_shows_the_journal(live, tmp_path):
+    with AppUnderTest(live.url, "tok-under-test-cli", frozenset({"no_get_payment"})) as app:
+        result = run(
+            "verify", "--url", live.url, "--app-url", app.url, "--public-key", app.public_key,
+            "--access-token", "tok-under-test-cli", "--only", "status_queries_agree",
+            "--junit-xml", str(tmp_path / "r.xml"),
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "FAIL  status_queries_agree: get_payment answered HTTP 404" in result.stdout
+    assert "-> POST /refunds 200" in result.stdout  # the journal excerpt
+    failure = ET.parse(tmp_path / "r.xml").getroot().find("testcase/failure")
+    assert failure is not None and "HTTP 404" in failure.get("message", "")
