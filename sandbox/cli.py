@@ -154,6 +154,10 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=10.0, metavar="SECONDS",
         help="how long each result may take (default 10)",
     )  # fmt: skip
+    verify.add_argument(
+        "--wait-for-sandbox", type=float, default=30.0, metavar="SECONDS",
+        help="how long to wait for the sandbox to answer (one just started; default 30)",
+    )  # fmt: skip
     verify.set_defaults(handler=cmd_verify)
 
 
@@ -179,6 +183,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("genstore-sandbox: --app-url needs --public-key", file=sys.stderr)
         return 2
     url = args.url or os.environ.get("GENSTORE_SANDBOX_URL") or DEFAULT_URL
+    if not runner.wait_until_up(url, args.wait_for_sandbox):
+        print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
+        return 2
     target = runner.Target(
         app=args.app if not args.app_url or args.app != "sandbox-psp" else "app-under-test",
         app_url=args.app_url,

@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import requests
+
 from sandbox.conformance.cases import CASES, Case, Context, Failed, Skipped
 from sandbox.testing.live import Sandbox
 from sandbox.testing.shop import SandboxShop
@@ -49,6 +51,21 @@ class Target:
     public_key: str | None = None
     access_token: str | None = None
     capture_flag: str = "published"
+
+
+def wait_until_up(url: str, seconds: float) -> bool:
+    """Whether the sandbox at ``url`` answers its health check within ``seconds`` (a CI job
+    starts it in the background just before)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(url.rstrip("/") + "/_sandbox/health", timeout=2).ok:
+                return True
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)  # the sandbox is still starting: poll it
 
 
 def select(only: list[str] | None) -> list[Case]:

@@ -3,13 +3,22 @@ purpose fails exactly the cases its break breaks, and no others."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from sandbox.conformance import runner
 from sandbox.conformance.cases import CASES
 from sandbox.testing.live import Sandbox
+from tests.conftest import ROOT
 from tests.e2e.app_under_test import AppUnderTest
 from tests.e2e.test_cli import run
 
@@ -94,3 +103,49 @@ def test_a_failing_case_says_why_and_shows_the_journal(live, tmp_path):
     assert "-> POST /refunds 200" in result.stdout  # the journal excerpt
     failure = ET.parse(tmp_path / "r.xml").getroot().find("testcase/failure")
     assert failure is not None and "HTTP 404" in failure.get("message", "")
+
+
+def _ci_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- ci-example -->\n```sh\n(.*?)```", text, re.S)
+    assert match, "the README lost its CI example"
+    return match.group(1)
+
+
+def test_the_readme_ci_job_runs_as_written(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "tok-ci-example-app"
+    with AppUnderTest(f"http://127.0.0.1:{port}", token) as app:
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            # The package is installed here already: the install line finds it satisfied
+            # (and, dry run, would not touch this venv anyway).
+            "PIP_DRY_RUN": "1",
+            "SANDBOX_PORT": str(port),
+            "APP_URL": app.url,
+            "APP_PUBLIC_KEY": app.public_key,
+            "APP_TOKEN": token,
+        }
+        log = tmp_path / "job.log"
+        with log.open("w") as out:
+            job = subprocess.Popen(
+                ["bash", "-e", "-c", _ci_example()],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                job.wait(timeout=180)
+            finally:
+                with contextlib.suppress(ProcessLookupError):  # the sandbox in the background
+                    os.killpg(job.pid, signal.SIGTERM)
+        output = log.read_text()
+    assert job.returncode == 0, output
+    assert f"{len(CASES)} passed, 0 failed" in output
+    suite = ET.parse(tmp_path / "verify.xml").getroot()
+    assert suite.get("failures") == "0" and suite.get("tests") == str(len(CASES))
