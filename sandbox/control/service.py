@@ -220,8 +220,10 @@ class ControlService:
         payment = rows.load_payment(self.db.read(), shop.id, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} not found in shop '{handle}'")
-        payment = self.lifecycle.settled_payment(payment, self.clock)
-        operations = rows.list_operations(self.db.read(), shop.id, payment_id)
+        self.lifecycle.settled_payment(payment, self.clock)  # due timeouts first (may write)
+        with self.db.snapshot() as conn:  # the payment and its operations as of one commit
+            payment = rows.load_payment(conn, shop.id, payment_id) or payment
+            operations = rows.list_operations(conn, shop.id, payment_id)
         currency = payment.currency
         answer = payment.app_answer
         next_action = None

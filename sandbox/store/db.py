@@ -103,6 +103,20 @@ class Database:
     def read(self) -> sqlite3.Connection:
         return self.connection()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one state of the store (a read transaction), so a record
+        and its parts never come from either side of another writer's commit."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
     def ensure_schema(self) -> None:
         # executescript commits any open transaction first, so it runs on its own; every
         # statement is idempotent (IF NOT EXISTS), so concurrent workers may race here.
