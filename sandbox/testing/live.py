@@ -139,6 +139,8 @@ class LiveSandbox(Sandbox):
     def stop(self) -> int | None:
         if self._process is None:
             return None
+        # Our idle keep-alive connections would hold a graceful stop until they time out.
+        self.http.close()
         if self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
             try:
