@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.app import create_app
+from sandbox.services import services_of
 from sandbox.settings import Settings
 from sandbox.testing.live import LiveSandbox
 from tests.contract import ContractClient
@@ -20,11 +21,20 @@ READ_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
 ADMIN_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_admin"}
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(Settings(data_dir=tmp_path / "data"))
+@pytest.fixture(scope="session")
+def _shared_app(tmp_path_factory):
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("app") / "data"))
     app.test_client_class = ContractClient
     return app
+
+
+@pytest.fixture
+def app(_shared_app):
+    """The in-process sandbox, back to its fixtures for each test: the store reseeded (shops,
+    clock, faults, journal, outbox), as a fresh one would be. Building the app once saves the
+    suite the OpenAPI documents' construction per test."""
+    services_of(_shared_app).control.reset(None)
+    return _shared_app
 
 
 @pytest.fixture

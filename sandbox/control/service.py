@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.core import money
-from sandbox.core.clock import Clock, ClockState
+from sandbox.core.clock import Clock, ClockState, real_now
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration, parse_instant
@@ -137,7 +137,8 @@ class ControlService:
     def reset(self, handle: str | None) -> dict[str, Any]:
         """Everything (shops, clock) back to the fixtures; or one shop, keeping its tokens."""
         if handle is None:
-            seed_all(self.db, self.fixtures, self.clock.state().unfreeze().now())
+            # The clock goes back to real time, so the fixtures' relative times count from it.
+            seed_all(self.db, self.fixtures, real_now())
             return {"reset": "all", "shops": [s["handle"] for s in self.fixtures.shops]}
         shop = self.shop(handle)
         spec = self.fixtures.shop(shop.template)
