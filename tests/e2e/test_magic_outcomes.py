@@ -20,8 +20,9 @@ DECLINES = [
 
 def test_success(driver):
     payment_id = driver.checkout(card="4242424242424242", amount="25.00")
-    assert driver.status(payment_id)["status"] == "1"
     driver.drain()
+    states = [e["to"] for e in driver.timeline(payment_id) if e["type"] == "state"]
+    assert states[:2] == ["created", "paid"]  # processing until the app's callback came
     payment = driver.status(payment_id)
     assert payment["status"] == "2"
     assert payment["channelTrxNo"].startswith("psp_pay_")
