@@ -151,6 +151,9 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
     verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit report")
     verify.add_argument("--json", action="store_true", help="print JSON for scripts")
     verify.add_argument(
+        "--verbose", action="store_true", help="the journal excerpt under every case"
+    )
+    verify.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS",
         help="how long each result may take (default 10)",
     )  # fmt: skip
@@ -204,7 +207,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     outcomes = runner.run(ctx, cases, args.timeout)
     if args.junit_xml:
         args.junit_xml.write_bytes(runner.junit_report(outcomes))
-    print(runner.json_report(outcomes) if args.json else runner.text_report(outcomes))
+    report = runner.json_report(outcomes) if args.json else None
+    print(report or runner.text_report(outcomes, args.verbose))
     return 1 if any(o.result == "fail" for o in outcomes) else 0
 
 

@@ -143,12 +143,14 @@ def _excerpt(ctx: Context) -> list[str]:
 # ---- reports ------------------------------------------------------------------------------
 
 
-def text_report(outcomes: list[Outcome]) -> str:
+def text_report(outcomes: list[Outcome], verbose: bool = False) -> str:
+    """A line a case; under a failure (under every case with ``verbose``) the journal lines
+    that show what happened."""
     lines = []
     for o in outcomes:
         reason = f": {o.reason}" if o.reason else ""
         lines.append(f"{o.result.upper():4}  {o.name}{reason}")
-        if o.result == "fail":
+        if o.result == "fail" or verbose:
             lines.extend(f"        {line}" for line in o.journal[-12:])
     counts = {r: sum(1 for o in outcomes if o.result == r) for r in ("pass", "fail", "skip")}
     lines.append(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")

@@ -57,6 +57,10 @@ def test_list_only_and_json(live):
         ("partial_refund", "pass"),
     ]
     assert run("verify", "--only", "nope").returncode == 2
+    verbose = run("verify", "--url", live.url, "--only", "full_refund", "--verbose")
+    assert (
+        "PASS  full_refund" in verbose.stdout and "<- PUT /api/202412/app/refund/" in verbose.stdout
+    )
 
 
 def _verify(live, breaks: frozenset[str], token: str, cases=CASES) -> dict[str, str]:
