@@ -69,3 +69,29 @@ def test_a_shop_can_follow_the_global_clock_again(frozen_live):
     assert abs(datetime.fromisoformat(back["now"]) - global_now) < timedelta(minutes=1)
     refused = frozen_live.control("POST", "/clock", json={"own": False})
     assert refused.status_code == 400 and "own" in refused.json()["details"]
+
+
+def test_online_tokens_expire_on_the_shops_clock(frozen_live):
+    one = Driver(frozen_live, frozen_live.new_shop())
+    app = next(a for a in one.shop.apps if a["name"] == "sandbox-psp")
+    session = frozen_live.control("POST", "/session_tokens", json={"shop": one.shop.handle}).json()[
+        "sessionToken"
+    ]
+    exchanged = requests.post(
+        f"{frozen_live.url}/oauth2/token",
+        json={
+            "clientId": app["clientId"],
+            "clientSecret": app["clientSecret"],
+            "grantType": "token-exchange",
+            "subjectToken": session,
+            "requestedTokenType": "online-access-token",
+        },
+        timeout=10,
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    headers = {"X-Genstore-Access-Token": exchanged.json()["accessToken"]}
+    scopes = f"{frozen_live.url}/api/202412/oauth2/access_scopes"
+    assert requests.get(scopes, headers=headers, timeout=10).status_code == 200
+    _clock(one, advance="1d")
+    expired = requests.get(scopes, headers=headers, timeout=10)
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]
