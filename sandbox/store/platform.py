@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 
 from sandbox.core.timefmt import to_storage
+from sandbox.store import psp  # the fake app's tables live beside, keyed by domain
 from sandbox.store.records import (
     App,
     NewApp,
@@ -87,8 +88,6 @@ def delete_shop(conn: Connection, shop_id: int) -> None:
 
 def clear_shop(conn: Connection, shop_id: int) -> None:
     """Every row of one shop, on both sides (the fake app's rows by the shop's domain)."""
-    from sandbox.store import psp  # the fake app's tables live beside, keyed by domain
-
     shop = load_shop(conn, shop_id)
     if shop is not None:
         psp.clear_domain(conn, shop.domain)
@@ -99,8 +98,6 @@ def clear_shop(conn: Connection, shop_id: int) -> None:
 
 def wipe_shops(conn: Connection) -> None:
     """Every shop and everything in them (both sides)."""
-    from sandbox.store import psp
-
     for table in SHOP_TABLES:
         delete(conn, table, {})
     psp.clear_all(conn)
