@@ -122,8 +122,12 @@ class OAuthService:
             )  # fmt: skip
         except jwt.InvalidTokenError as exc:
             raise BadRequest(f"Invalid subject token: {exc}") from None
-        if int(claims.get("exp", 0)) <= self.clock.now(app.shop_id).timestamp():
+        now = self.clock.now(app.shop_id).timestamp()
+        expires, not_before = _time_claim(claims, "exp"), _time_claim(claims, "nbf")
+        if expires is None or expires <= now:
             raise BadRequest("Invalid subject token: expired (on the sandbox clock)")
+        if not_before is not None and not_before > now:
+            raise BadRequest("Invalid subject token: not valid yet (nbf, on the sandbox clock)")
         return claims
 
     def access_scopes(self, principal: Principal) -> dict[str, str]:
@@ -147,6 +151,16 @@ class OAuthService:
         if app is None:
             raise NotFound(f"App '{app_name}' not found in shop '{handle}'")
         return shop, app
+
+
+def _time_claim(claims: dict[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519), or None when absent; anything else is a 401."""
+    if name not in claims:
+        return None
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unauthorized(f"Invalid subject token: {name} must be a number of seconds")
+    return float(value)
 
 
 def _origin(url: str | None) -> str | None:

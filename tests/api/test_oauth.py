@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
@@ -88,3 +89,24 @@ def test_the_launch_url_is_signed_as_documented_and_the_fake_app_checks_it(clien
     assert page.status_code == 200 and b"Signature valid" in page.data
     tampered = client.get(f"{url.path}?{url.query.replace('shopId=1', 'shopId=2')}")
     assert tampered.status_code == 401
+
+
+def _signed(claims):
+    base = {"aud": "demo-sandbox-psp", "dest": "https://demo.genmystore.com", "sub": "1"}
+    return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+
+
+def test_a_subject_token_not_yet_valid_is_refused(client, frozen):
+    at = int(datetime.fromisoformat(client.get("/_sandbox/clock").json["now"]).timestamp())
+    early = exchange(client, subjectToken=_signed({"exp": at + 600, "nbf": at + 300}))
+    assert early.status_code == 400 and "not valid yet" in early.json["error"]
+    frozen("301s")  # on the sandbox clock it is valid now
+    valid = exchange(client, subjectToken=_signed({"exp": at + 600, "nbf": at + 300}))
+    assert valid.status_code == 200, valid.json
+
+
+def test_non_numeric_time_claims_are_401_not_500(client):
+    for claims in ({"exp": "tomorrow"}, {"exp": 9999999999, "nbf": "soon"}, {"exp": None}):
+        response = exchange(client, subjectToken=_signed(claims))
+        assert response.status_code == 401, (claims, response.json)
+        assert "Invalid subject token" in response.json["error"]
