@@ -12,6 +12,7 @@ from flask import current_app, g, request
 
 from sandbox.errors import ApiError
 from sandbox.http import Blueprint, ErrorSchema
+from sandbox.platform.auth import require_any
 from sandbox.platform.oauth import OAuthService
 from sandbox.platform.ratelimit import RateLimiter
 from sandbox.platform.service import PlatformService
@@ -45,11 +46,14 @@ def secured(blp: Blueprint, *scopes: str) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             svc = surface()
-            g.principal = svc.platform.principal(request.headers.get(TOKEN_HEADER), scopes)
+            g.principal = svc.platform.principal(request.headers.get(TOKEN_HEADER), ())
+            # Every answer to a valid token carries the rate-limit header, a 403 too.
             header = svc.rate_limiter.take(g.principal)
             if header is None:
+                require_any(g.principal, scopes)
                 return fn(*args, **kwargs)
             try:
+                require_any(g.principal, scopes)
                 response = fn(*args, **kwargs)
             except ApiError as exc:  # errors after auth carry the header too
                 exc.headers.setdefault(RATE_LIMIT_HEADER, header)

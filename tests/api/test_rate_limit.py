@@ -72,3 +72,11 @@ def test_fixtures_configure_the_limit(tmp_path):
     client = app.test_client()
     codes = [client.get(PATH, headers=READ_TOKEN).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_a_valid_token_without_the_scope_gets_the_header_on_its_403(client):
+    refused = client.get("/orders/1001/payments", headers=READ_TOKEN)  # no read_orders
+    assert refused.status_code == 403
+    assert refused.headers["X-Genstore-Shop-Api-Rate-Limit"] == "1/40"
+    unknown = client.get(PATH, headers={"X-Genstore-Access-Token": "gst_nobody_at_all"})
+    assert unknown.status_code == 401 and "X-Genstore-Shop-Api-Rate-Limit" not in unknown.headers
