@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from flask import Flask, Response, after_this_request, g, request
+from flask import Flask, Response, after_this_request, current_app, g, request
 
 from sandbox.faults import Faults
 from sandbox.http.blueprint import JSON
@@ -106,10 +106,16 @@ def record_exchange(journal: Journal, facts: RequestFacts, response: Response) -
             response_body=None if response.direct_passthrough else response.get_data(),
             duration_ms=(time.perf_counter() - g.journal_started) * 1000,
             shop_id=facts.shop_id(),
-            payment_id=facts.payment_id(rule, has_body),
+            # A body over the limit was refused unread (413): never read it here either.
+            payment_id=facts.payment_id(rule, has_body and not _too_large()),
             fault=g.get("fault"),
         )
     )
+
+
+def _too_large() -> bool:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return limit is not None and (request.content_length or 0) > limit
 
 
 def _request_text() -> str | bytes | None:

@@ -115,3 +115,21 @@ def test_validation_errors_say_which_field_and_why(client):
         "pay.channelPaymentId": ["Missing data for required field."],
     }
     assert response.json["error"].startswith("Invalid request: pay.channelPaymentId: Missing")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/psp/i/demo.genmystore.com/payments", 413),
+        ("POST", "/oauth2/token", 413),
+        ("PUT", "/api/202412/app/payment/PI0020261101000000002", 413),
+        ("POST", "/api/202412/app/payment/PI0020261101000000002", 405),  # wrong method too
+        ("POST", "/_sandbox/checkouts", 413),
+    ],
+)
+def test_a_body_over_the_limit_is_a_4xx_on_every_surface(client, method, path, status):
+    big = b'{"x": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+    headers = {"Content-Type": "application/json", **APP_TOKEN}
+    response = client.open(path, method=method, data=big, headers=headers)
+    assert response.status_code == status
+    assert "error" in response.json
