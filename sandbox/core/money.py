@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor units where they differ from 2.
 _EXPONENTS = {
@@ -34,6 +35,8 @@ _EXPONENTS = {
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNT = Decimal("999999999999")
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_LONGEST = 32  # characters: more is never an amount (MAX_AMOUNT has 12 digits)
 
 
 def check_currency(code: object) -> str:
@@ -47,16 +50,30 @@ def exponent(currency: str) -> int:
 
 
 def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> Decimal:
-    """Parse ``"25.00"``, ``"25"`` or ``25`` for ``currency``; refuse more decimals than it has."""
+    """Parse ``"25.00"``, ``"25"`` or ``25`` for ``currency``; refuse more decimals than it has.
+
+    One grammar everywhere: ASCII digits with an optional decimal point; no exponent, no
+    surrounding spaces, no other digits (``"١٢"``), nothing longer than an amount can be."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError(f"not an amount: {value!r}")
-    text = str(value).strip()
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, float):
+        text = f"{Decimal(repr(value)):f}"
+    elif isinstance(value, Decimal):
+        text = f"{value:f}"
+    else:
+        text = str(value)
+    if len(text) > _LONGEST:
+        raise ValueError(f"amount too large: {text[:20]}...")
+    if not _AMOUNT.fullmatch(text):
+        raise ValueError(
+            f"not an amount: {value!r} (ASCII digits with an optional decimal point, no "
+            "exponent or spaces)"
+        )
+    amount = Decimal(text)
     places = exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         raise ValueError(f"{currency} amounts have at most {places} decimal places: {text}")

@@ -133,3 +133,9 @@ def test_a_body_over_the_limit_is_a_4xx_on_every_surface(client, method, path, s
     response = client.open(path, method=method, data=big, headers=headers)
     assert response.status_code == status
     assert "error" in response.json
+
+
+@pytest.mark.parametrize("amount", ["1e400", "9" * 400, "١٢", " 12.00", "12.00 "])
+def test_one_money_parser_refuses_odd_amounts_with_a_400(client, amount):
+    response = client.post("/_sandbox/checkouts", json={"amount": amount})
+    assert response.status_code == 400 and "amount" in response.json["details"]

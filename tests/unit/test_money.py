@@ -13,7 +13,7 @@ from sandbox.core import money
         (25, "USD", "25.00"),
         ("5000", "JPY", "5000"),
         ("1.234", "KWD", "1.234"),
-        (" 7.10 ", "EUR", "7.10"),
+        (7.1, "EUR", "7.10"),
     ],
 )
 def test_parse_and_format_use_the_currency_minor_units(raw, currency, expected):
@@ -32,7 +32,13 @@ def test_parse_and_format_use_the_currency_minor_units(raw, currency, expected):
         ("Infinity", "USD", "not an amount"),
         (True, "USD", "not an amount"),
         (None, "USD", "not an amount"),
-        ("1e20", "USD", "too large"),
+        ("1e20", "USD", "not an amount"),  # no exponents
+        ("1e400", "USD", "not an amount"),
+        (" 7.10 ", "EUR", "not an amount"),  # no surrounding spaces
+        ("١٢", "USD", "not an amount"),  # ASCII digits only
+        ("9" * 400, "USD", "too large"),
+        (1e17, "USD", "too large"),
+        (float("inf"), "USD", "not an amount"),
     ],
 )
 def test_bad_amounts_are_refused_with_a_reason(raw, currency, message):
