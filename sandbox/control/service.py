@@ -10,7 +10,7 @@ from sandbox.core import money
 from sandbox.core.clock import Clock, ClockState, real_now
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
-from sandbox.core.timefmt import parse_duration, parse_instant
+from sandbox.core.timefmt import EARLIEST, LATEST, parse_duration, parse_instant
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.journal import Journal, json_or_text
 from sandbox.outbox import Outbox
@@ -186,6 +186,12 @@ class ControlService:
                 state = state.unfreeze()
             if step is not None:
                 state = state.advance(step)
+            if not EARLIEST <= state.now() < LATEST:
+                field = "advance" if step is not None and target is None else "now"
+                raise invalid(
+                    field,
+                    f"the sandbox clock runs from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+                )
             save_clock(conn, state, shop_id)
         view = _clock_view(handle, shop_id is not None, state)
         if target is not None or step is not None:

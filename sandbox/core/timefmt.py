@@ -11,6 +11,12 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
+# The longest move of the clock one call may make (about 100 years).
+MAX_DURATION = timedelta(days=36525)
+# The sandbox clock's range: times outside it are refused (they could not be stored and read).
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def parse_duration(value: object) -> timedelta:
     """``90``, ``"90s"``, ``"15m"``, ``"48h"``, ``"2d"`` -> timedelta. Negative is refused."""
     if isinstance(value, bool):
@@ -23,8 +29,12 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(
             f"not a duration: {value!r} (use seconds or a string such as '90s', '15m', '48h', '2d')"
         )
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a duration: {value!r}")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"a duration is at most {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
 
 
@@ -58,8 +68,9 @@ def parse_instant(value: object) -> datetime:
 
 
 def to_storage(moment: datetime) -> str:
-    """The one format timestamps are stored in: UTC, microseconds, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    """The one format timestamps are stored in: UTC, microseconds, sortable as text (the year
+    always four digits, so every stored time reads back)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_storage(text: str) -> datetime:

@@ -28,7 +28,13 @@ def shop_clocks(db: Database) -> dict[int, ClockState]:
 
 
 def _read_clocks(db: Database) -> dict[int, ClockState]:
-    return {row["shop_id"]: _state(row) for row in select_all(db.read(), "clock", {})}
+    clocks = {}
+    for row in select_all(db.read(), "clock", {}):
+        try:
+            clocks[row["shop_id"]] = _state(row)
+        except ValueError:  # a time an older version stored unreadably: real time instead
+            continue
+    return clocks
 
 
 def _state(row: Row) -> ClockState:

@@ -1,5 +1,7 @@
 """/_sandbox: health, shops, reset, clock, machines, manual events."""
 
+import pytest
+
 from tests.conftest import APP_TOKEN, READ_TOKEN
 from tests.helpers import result_body
 
@@ -148,3 +150,39 @@ def _seconds_between(a, b):
     from datetime import datetime
 
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"frozen": True, "now": "0001-01-01T00:00:00+00:00"},
+        {"now": "9999-12-31T23:59:59+00:00"},
+        {"advance": 1e17},
+        {"advance": 1e308},
+        {"advance": "Infinity"},
+        {"advance": "99999999999999999d"},
+    ],
+)
+def test_times_the_clock_cannot_keep_are_400(client, body):
+    response = client.post("/_sandbox/clock", json=body)
+    assert response.status_code == 400, response.json
+    assert set(response.json["details"]) <= {"now", "advance"}
+    assert client.get("/_sandbox/health").status_code == 200
+
+
+def test_an_unreadable_stored_clock_does_not_brick_the_store(tmp_path):
+    import sqlite3
+
+    from sandbox.app import create_app
+    from sandbox.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    create_app(settings)
+    with sqlite3.connect(settings.database_path) as conn:  # as an older version wrote year 1
+        conn.execute(
+            "INSERT OR REPLACE INTO clock (shop_id, frozen_at, offset_seconds) "
+            "VALUES (0, '1-01-01T00:00:00.000000+00:00', 0)"
+        )
+    client = create_app(settings).test_client()
+    assert client.get("/_sandbox/health").status_code == 200
+    assert client.post("/_sandbox/reset", json={}).status_code == 200
