@@ -17,6 +17,7 @@ from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
 from sandbox.faults import Faults
 from sandbox.http import Api, install_error_handlers, install_request_hooks
+from sandbox.http.blueprint import BoundedInt
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.answers import AppAnswers
@@ -127,6 +128,7 @@ def create_app(
     outbox.on_attempt["webhook"] = webhooks.after_attempt
 
     app = Flask("sandbox")
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,

@@ -12,8 +12,10 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+import werkzeug.exceptions
 from flask import Response
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from sandbox.errors import BadRequest, validation_error
 
@@ -50,6 +52,14 @@ class Parser(FlaskParser):
         except RecursionError:
             raise BadRequest("Request body is not valid JSON: nested too deeply") from None
 
+    def parse(self, argmap, req=None, **kwargs):
+        """As webargs parses, then no integer beyond what the store keeps (64 bits)."""
+        parsed = super().parse(argmap, req, **kwargs)
+        problems = dict(_oversized(parsed))
+        if problems:
+            raise validation_error(problems)
+        return parsed
+
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
         # webargs keys messages by location ({"json": {...}}); the location is noise to users.
@@ -58,6 +68,36 @@ class Parser(FlaskParser):
             if location in ("json", "query", "view_args", "headers") and isinstance(inner, dict):
                 messages = inner
         raise validation_error(messages)
+
+
+LARGEST_INT = 2**63 - 1
+
+
+def _oversized(value, path: str = ""):
+    """(field, [message]) for every integer in parsed arguments the store could not keep."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and abs(value) > LARGEST_INT:
+        yield path or "body", [f"at most {LARGEST_INT}"]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _oversized(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _oversized(item, f"{path}[{index}]")
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` path parts the store can keep: a larger one is a 400 naming it, not a
+    500 from the database."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > LARGEST_INT:
+            raise werkzeug.exceptions.BadRequest(
+                f"Invalid request: path: {value[:30]}... is larger than {LARGEST_INT}"
+            )
+        return number
 
 
 class Blueprint(flask_smorest.Blueprint):

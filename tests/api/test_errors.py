@@ -139,3 +139,25 @@ def test_a_body_over_the_limit_is_a_4xx_on_every_surface(client, method, path, s
 def test_one_money_parser_refuses_odd_amounts_with_a_400(client, amount):
     response = client.post("/_sandbox/checkouts", json={"amount": amount})
     assert response.status_code == 400 and "amount" in response.json["details"]
+
+
+BIG = "9" * 25  # far beyond 2^63-1, what the store keeps
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", f"/api/202412/app/webhooks/{BIG}", APP_TOKEN),
+        ("GET", f"/api/202412/app/webhooks?sinceId={BIG}", APP_TOKEN),
+        ("GET", f"/orders/{BIG}/payments", ADMIN_TOKEN),
+        ("GET", f"/orders/1001/payments/{BIG}", ADMIN_TOKEN),
+        ("GET", f"/_sandbox/journal?before={BIG}", {}),
+        ("GET", f"/_sandbox/journal?status={BIG}", {}),
+        ("DELETE", f"/_sandbox/faults/{BIG}", {}),
+        ("POST", f"/_sandbox/deliveries/{BIG}/redeliver", {}),
+    ],
+)
+def test_integers_the_store_cannot_keep_are_400(client, method, path, headers):
+    response = client.open(path, method=method, headers=headers)
+    assert response.status_code == 400, response.json
+    assert "9223372036854775807" in response.json["error"]
