@@ -198,6 +198,29 @@ def _payment(
     return entry
 
 
+MAX_DEPTH = 64  # a snapshot nests about 8 levels
+
+
+def flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest outside quoted strings, and how deep indentation goes
+    (two spaces a level): enough to refuse a nesting bomb without parsing it."""
+    deepest = depth = 0
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    indent = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    return max(deepest, indent // 2)
+
+
 def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
@@ -210,6 +233,13 @@ def import_snapshot(
     if mode not in ("merge", "replace"):
         raise BadRequest(
             "Invalid request: mode: merge or replace", details={"mode": ["merge or replace"]}
+        )
+    depth = flow_depth(text)
+    if depth > MAX_DEPTH:  # refused before any YAML parser recurses into it
+        raise ApiError(
+            f"Invalid snapshot: nested {depth} levels deep (at most {MAX_DEPTH})",
+            details={"snapshot": [f"nested deeper than {MAX_DEPTH} levels"]},
+            status=400,
         )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.yaml"

@@ -186,3 +186,11 @@ def test_an_unreadable_stored_clock_does_not_brick_the_store(tmp_path):
     client = create_app(settings).test_client()
     assert client.get("/_sandbox/health").status_code == 200
     assert client.post("/_sandbox/reset", json={}).status_code == 200
+
+
+@pytest.mark.parametrize("bomb", ["[" * 50000, "{a: " * 200 + "1" + "}" * 200, " " * 500 + "a: 1"])
+def test_a_nesting_bomb_is_refused_before_parsing(client, bomb):
+    response = client.post(
+        "/_sandbox/snapshots", data=bomb, headers={"Content-Type": "application/yaml"}
+    )
+    assert response.status_code == 400 and "nested" in response.json["error"]
