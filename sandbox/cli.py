@@ -19,6 +19,7 @@ from sandbox.core.fixtures import FixtureError, load_fixtures
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store import platform as rows
 from sandbox.store.db import StoreError
+from sandbox.store.lock import StoreInUse, lock_store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,19 +234,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         check_port_free(settings.host, settings.port)
+        # Before anything touches the store (a --reset would wipe another sandbox's state).
+        held = lock_store(settings.database_path, settings.self_url)
         fixtures = load_configured_fixtures(settings)
         db = prepare_store(settings, fixtures, reset=args.reset)
     except FixtureError as exc:
         print(f"genstore-sandbox: the fixtures are invalid:\n{exc}", file=sys.stderr)
         return 1
-    except (StoreError, ValueError, OSError) as exc:
+    except (StoreError, StoreInUse, ValueError, OSError) as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
         return 1
 
     def banner(listeners: list[str]) -> None:
         print(render_banner(settings, db, listeners), flush=True)
 
-    return serve(settings, banner)
+    try:
+        return serve(settings, banner)
+    finally:
+        held.close()
 
 
 def free_port(host: str) -> int:

@@ -176,3 +176,13 @@ def test_client_verbs_exit_non_zero_unless_the_payment_ends_where_asked(live):
     assert captured.returncode == 0, captured.stderr
     usage = run("capture", *common)
     assert usage.returncode == 2
+
+
+def test_a_second_sandbox_on_a_store_in_use_refuses_to_start(tmp_path):
+    from sandbox.testing.live import LiveSandbox
+
+    with LiveSandbox(data_dir=tmp_path / "data", workers=1) as first:
+        second = run("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--reset")
+        assert second.returncode == 1
+        assert "in use by another sandbox" in second.stderr and first.url in second.stderr
+        assert first.control("GET", "/health").ok  # and its state was not reset

@@ -1,0 +1,46 @@
+"""One sandbox per store: the serving process holds an exclusive lock on a file beside the
+database for its whole life (its forked workers share it), so a second ``serve`` on the same
+data refuses to start instead of silently sharing (and resetting) the first one's state."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import IO
+
+
+class StoreInUse(RuntimeError):
+    pass
+
+
+def lock_store(database: Path, url: str) -> IO[str]:
+    """Hold the store's lock; keep the returned file open while serving. The file says who
+    holds it, for the next one's error message."""
+    path = Path(f"{database}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = _holder(handle.read())
+        handle.close()
+        raise StoreInUse(
+            f"the store {database} is in use by another sandbox ({holder}); stop it, or give "
+            "this one another --data-dir"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps({"pid": os.getpid(), "url": url}))
+    handle.flush()
+    return handle
+
+
+def _holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return f"pid {info['pid']}, {info['url']}"
+    except (ValueError, KeyError, TypeError):
+        return "a process that left no details"
