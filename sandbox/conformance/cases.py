@@ -58,7 +58,7 @@ class Context:
         """The operation once it succeeded, within the time bound."""
         deadline = time.monotonic() + self.timeout
         while True:
-            self.shop.drain()
+            self.shop.catch_up()
             detail = self.shop.payment(payment_id)
             operation = next(o for o in detail["operations"] if o["id"] == operation_id)
             if operation["state"] == "succeeded":
@@ -359,7 +359,7 @@ def account_authorize_reported(ctx: Context) -> None:
         requests.get(launch.json()["url"], timeout=ctx.timeout)
     deadline = time.monotonic() + ctx.timeout
     while True:
-        ctx.shop.drain()
+        ctx.shop.catch_up()
         calls = ctx.shop.journal(kind="PUT /api/202412/app/account_authorize")
         if any(_pay(c).get("ready") in (True, "true") and c["status"] == 200 for c in calls):
             return
@@ -380,7 +380,7 @@ def _pay(entry: dict[str, Any]) -> dict[str, Any]:
 def _answered_url(ctx: Context, payment_id: str, kind: str, field: str) -> str:
     deadline = time.monotonic() + ctx.timeout
     while True:
-        ctx.shop.drain()
+        ctx.shop.catch_up()
         for answer in ctx.answers(payment_id, kind):
             body = answer.get("responseBody")
             if isinstance(body, dict) and isinstance(body.get(field), str) and body[field]:

@@ -58,7 +58,7 @@ class Sandbox:
         return ShopCredentials(data["handle"], data["tokens"], data["apps"])
 
     def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.request(method, self.url + "/_sandbox" + path, timeout=10, **kwargs)
+        return self.http.request(method, self.url + "/_sandbox" + path, timeout=30, **kwargs)
 
 
 class LiveSandbox(Sandbox):
