@@ -16,6 +16,7 @@ from sandbox import __version__
 from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.core.fixtures import FixtureError, load_fixtures
+from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store import platform as rows
 from sandbox.store.db import StoreError
@@ -141,7 +142,7 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
         "--access-token", help="with --app-url: the token your app's callbacks carry"
     )
     verify.add_argument(
-        "--capture-flag", choices=["published", "by_name"], default="published",
+        "--capture-flag", choices=list(CAPTURE_FLAG_READINGS), default="published",
         help="how your app reads manualCapture (default published: seed 001's text)",
     )  # fmt: skip
     verify.add_argument("--template", help="the fixture shop to copy (default the first)")

@@ -19,8 +19,6 @@ WEBHOOK_TOPIC_HEADER = "X-Genstore-Topic"
 WEBHOOK_HMAC_HEADER = "X-Genstore-Hmac-Sha256"
 WEBHOOK_ID_HEADER = "X-Genstore-Webhook-Id"
 
-# The callbacks an app makes (seed 000), each reporting on one kind of object.
-RESULT_CALLBACKS = ("payment", "pre_authorize", "capture", "void", "refund")
 # The platform -> app requests (seed 001), as the outbox names them (``app.<name>``).
 APP_REQUESTS = (
     "payment",

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from sandbox.platform.schemas import Strict
+from sandbox.protocol import CAPTURE_FLAG_READINGS
 
 
 class Health(ma.Schema):
@@ -28,7 +29,7 @@ class App(ma.Schema):
     clientSecret = fields.String()
     scopes = fields.List(fields.String())
     activated = fields.Boolean()
-    captureFlag = fields.String(metadata={"enum": ["published", "by_name"]})
+    captureFlag = fields.String(metadata={"enum": list(CAPTURE_FLAG_READINGS)})
     urls = fields.Dict(
         keys=fields.String(), values=fields.String(), metadata={"description": "The app's URLs"}
     )
@@ -301,7 +302,7 @@ class AppUrls(Strict):
 def capture_flag_field() -> fields.String:
     return fields.String(
         load_default="published",
-        validate=validate.OneOf(["published", "by_name"]),
+        validate=validate.OneOf(list(CAPTURE_FLAG_READINGS)),
         metadata={
             "description": "How manualCapture reads: 'published' (seed 001: true for automatic "
             "capture) or 'by_name' (true for manual capture)"

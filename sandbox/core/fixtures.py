@@ -23,6 +23,7 @@ from sandbox.core import crypto, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.magic import Magic
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
+from sandbox.protocol import CAPTURE_FLAG_READINGS
 
 SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,7 +132,6 @@ BUILTIN_PSP_URLS = {
     "get_refund": "{sandbox}/psp/i/{installation}/refund",
     "launch": "{sandbox}/psp/launch",
 }
-CAPTURE_FLAG_READINGS = ("published", "by_name")
 
 
 def builtin_psp_urls(domain: str) -> dict[str, str]:
@@ -163,7 +163,7 @@ class AppSpec(Strict):
     # How the app reads manualCapture (see the README's "Where Genstore's documentation is
     # ambiguous"): "published" (seed 001's text) or "by_name".
     capture_flag = fields.String(
-        load_default="published", validate=validate.OneOf(CAPTURE_FLAG_READINGS)
+        load_default="published", validate=validate.OneOf(list(CAPTURE_FLAG_READINGS))
     )
 
     @validates_schema
