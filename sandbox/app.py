@@ -99,6 +99,7 @@ def create_app(
             self_url=settings.self_url,
             timeout=settings.outbox_timeout,
             max_attempts=settings.outbox_max_attempts,
+            jitter=settings.outbox_jitter,
         ),
         journal,
         faults,

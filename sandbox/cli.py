@@ -232,6 +232,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
+        if not 0 <= settings.outbox_jitter <= 1:
+            raise ValueError("GENSTORE_SANDBOX_OUTBOX_JITTER must be between 0 and 1")
         if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         check_port_free(settings.host, settings.port)

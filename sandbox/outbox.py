@@ -2,16 +2,21 @@
 
 A message is stored (in the caller's transaction), due at an instant on the sandbox clock,
 claimed atomically by one delivering thread (a background worker in each process, or
-:meth:`Outbox.drain`), sent with a timeout, and retried with exponential backoff on timeouts,
-connection failures and 5xx answers. Every attempt is recorded: request, response, duration.
+:meth:`Outbox.drain`), sent with a timeout, and retried on timeouts, connection failures, 429s
+and 5xx answers: after an exponential backoff spread by a per-message jitter, and never sooner
+than the answer's ``Retry-After``. Most messages give up after ``max_attempts``; a payment
+app's result keeps trying until the platform takes or refuses it (the app "retries these calls
+until they get through"). Every attempt is recorded: request, response, duration.
 A message claimed by a process that died is claimed again once its claim lapses, so a restart
 resends what was due and not yet delivered.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +48,11 @@ class OutboxSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     poll_interval: float = 0.05
+    jitter: float = 0.5  # a retry waits up to this fraction longer than its backoff
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"the outbox jitter must be between 0 and 1, got {self.jitter:g}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class Outbound:
     raw_body: str | None = None
     due_at: datetime | None = None
     fail_attempts: int = 0
+    # Retry until the receiver answers for good, however many attempts that takes.
+    until_answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,23 @@ class Outcome:
             return json.loads(self.body or "")
         except ValueError:
             return None
+
+    @property
+    def retry_after(self) -> float | None:
+        """The answer's ``Retry-After`` in seconds (delta-seconds or an HTTP date)."""
+        value = next((v for k, v in self.headers.items() if k.lower() == "retry-after"), None)
+        if value is None or self.status not in (429, 503):
+            return None
+        value = value.strip()
+        if value.isascii() and value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None  # unreadable: the backoff alone decides
+        if when.tzinfo is None:
+            return None
+        return max(when.timestamp() - time.time(), 0.0)
 
 
 class Outbox:
@@ -135,7 +164,7 @@ class Outbox:
                 headers={"Content-Type": "application/json", **request.headers},
                 body=raw_body,
                 due_at=to_storage(request.due_at or now),
-                max_attempts=self.settings.max_attempts,
+                max_attempts=0 if request.until_answered else self.settings.max_attempts,
                 fail_attempts=request.fail_attempts,
                 created_at=to_storage(now),
             ),
@@ -198,8 +227,8 @@ class Outbox:
         retryable = outcome.retryable or message.kind == "webhook"
         if outcome.delivered:
             state, due = "delivered", None
-        elif retryable and message.attempts < message.max_attempts:
-            state, due = "pending", at + self.backoff(message.attempts)
+        elif retryable and not message.out_of_attempts:
+            state, due = "pending", at + self.retry_delay(message, outcome)
         else:
             state, due = ("failed" if retryable else "rejected"), None
         with self.db.write() as conn:
@@ -305,8 +334,21 @@ class Outbox:
         return Outcome(response.status_code, body, dict(response.headers), None, _ms(started))
 
     def backoff(self, attempts: int) -> timedelta:
+        """The plain exponential backoff after ``attempts`` attempts, before jitter."""
         seconds = min(self.settings.backoff_base * 2 ** (attempts - 1), self.settings.backoff_cap)
         return timedelta(seconds=seconds)
+
+    def retry_delay(self, message: Message, outcome: Outcome) -> timedelta:
+        """How long after a failed attempt the next one is due: the backoff, or the answer's
+        Retry-After when that is longer (never sooner), stretched by up to ``jitter`` of
+        itself. The stretch is drawn per message and attempt, so messages refused together
+        spread out, and a run repeats exactly."""
+        seconds = self.backoff(message.attempts).total_seconds()
+        asked = outcome.retry_after
+        if asked is not None:
+            seconds = max(seconds, min(asked, self.settings.backoff_cap))
+        spread = random.Random(message.id * 1_000_003 + message.attempts).random()
+        return timedelta(seconds=seconds * (1 + self.settings.jitter * spread))
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):

@@ -44,6 +44,9 @@ class Settings:
     psp_private_key: Path | None = None
     outbox_timeout: int = 10
     outbox_max_attempts: int = 8
+    # Each retry waits up to this fraction longer than its backoff (spread per message), so
+    # messages that failed together do not come back together; 0 gives exact doubling.
+    outbox_jitter: float = 0.5
     # The journal keeps this many exchanges; the oldest go first. "off" stops inbound
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000
@@ -94,6 +97,11 @@ def _coerce(name: str, type_name: object, raw: str) -> object:
             raise ValueError(
                 f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
             ) from None
+    if kind.startswith("float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
     if "Path" in kind:
         return Path(raw)
     return raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,20 @@ from tests.contract import ContractClient
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
+# `make proof` sets this: the tests marked `proof` run at their full size (longer than the
+# default suite's time budget allows); under `make test` they run bounded.
+PROOF = os.environ.get("GENSTORE_SANDBOX_PROOF") == "1"
+
 # Tokens of the demo shop in fixtures/default.yaml.
 APP_TOKEN = {"X-Genstore-Access-Token": "gst_demo_app_write_payment"}
 READ_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
 ADMIN_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_admin"}
+
+
+@pytest.fixture(scope="session")
+def proof() -> bool:
+    """True under `make proof`: scale the run up."""
+    return PROOF
 
 
 @pytest.fixture(scope="session")

@@ -258,9 +258,8 @@ def magic_values():
 @control.arguments(s.OutboxQuery, location="query")
 @control.response(200, s.OutboxList)
 def outbox(query):
-    """Outbound messages, newest first (at most 200)"""
-    messages = services().control.outbox_messages(query.get("shop"), query.get("paymentId"))
-    return {"messages": messages}
+    """Outbound messages, newest first (``limit``, 200 by default)"""
+    return {"messages": services().control.outbox_messages(query)}
 
 
 @control.route("/outbox/drain", methods=["POST"])

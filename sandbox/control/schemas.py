@@ -364,6 +364,13 @@ class MagicList(ma.Schema):
 class OutboxQuery(ma.Schema):
     shop = fields.String()
     paymentId = fields.String()
+    kind = fields.String(metadata={"description": "e.g. psp.payment_result, app.payment"})
+    state = fields.String(
+        validate=validate.OneOf(
+            ["pending", "sending", "delivered", "failed", "rejected", "cancelled"]
+        )
+    )
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 
 class OutboxMessage(ma.Schema):
@@ -378,7 +385,9 @@ class OutboxMessage(ma.Schema):
     )
     dueAt = fields.String()
     attempts = fields.Integer()
-    maxAttempts = fields.Integer()
+    maxAttempts = fields.Integer(
+        allow_none=True, metadata={"description": "null: retried until answered for good"}
+    )
     lastStatus = fields.Integer(allow_none=True)
     lastError = fields.String(allow_none=True)
 

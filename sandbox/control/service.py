@@ -325,9 +325,19 @@ class ControlService:
             for v in rows.list_violations(self.db.read(), shop.id, payment_id)
         ]
 
-    def outbox_messages(self, handle: str | None, payment_id: str | None) -> list[dict[str, Any]]:
-        shop_id = self.shop(handle).id if handle is not None else None
-        found = messages.list_messages(self.db.read(), shop_id=shop_id, payment_id=payment_id)
+    def outbox_messages(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Newest first, filtered by shop, payment, kind and state."""
+        handle = query.get("shop")
+        found = messages.list_messages(
+            self.db.read(),
+            messages.MessageFilter(
+                shop_id=self.shop(handle).id if handle is not None else None,
+                payment_id=query.get("paymentId"),
+                kind=query.get("kind"),
+                state=query.get("state"),
+            ),
+            limit=query.get("limit", 200),
+        )
         return [
             {
                 "id": m.id,
@@ -339,7 +349,7 @@ class ControlService:
                 "state": m.state,
                 "dueAt": m.due_at,
                 "attempts": m.attempts,
-                "maxAttempts": m.max_attempts,
+                "maxAttempts": m.max_attempts or None,
                 "lastStatus": m.last_status,
                 "lastError": m.last_error,
             }

@@ -218,7 +218,7 @@ class AppAnswers:
         if message.payment_id is None:
             return 0
         found = messages.list_messages(
-            conn, shop_id=message.shop_id, payment_id=message.payment_id, kind=message.kind
+            conn, messages.MessageFilter(message.shop_id, message.payment_id, message.kind)
         )
         return sum(1 for m in found if m.state == "delivered" or m.id == message.id)
 

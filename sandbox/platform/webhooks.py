@@ -190,7 +190,9 @@ class Webhooks:
     # ---- deliveries (control) ---------------------------------------------------------------
 
     def deliveries(self, shop_id: int | None, topic: str | None) -> builtins.list[dict[str, Any]]:
-        found = messages.list_messages(self.db.read(), shop_id=shop_id, kind="webhook", limit=500)
+        found = messages.list_messages(
+            self.db.read(), messages.MessageFilter(shop_id=shop_id, kind="webhook"), limit=500
+        )
         views = [_delivery(m) for m in found]
         return [v for v in views if topic is None or v["topic"] == topic]
 

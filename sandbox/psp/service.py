@@ -265,6 +265,7 @@ class PspService:
                         url=install.platform_url + protocol.ACCOUNT_AUTHORIZE_PATH,
                         headers={protocol.TOKEN_HEADER: install.access_token},
                         body={"pay": {"ready": protocol.flag(True)}},
+                        until_answered=True,
                     ),
                 )
         return domain, valid
@@ -396,5 +397,6 @@ class PspService:
                 body=report.body(),
                 due_at=due,
                 fail_attempts=failures,
+                until_answered=True,  # "The app retries these calls until they get through."
             ),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,8 @@ class Now:
 
 @dataclass(frozen=True)
 class Message:
-    """One stored outbound request (``attempts`` counts the one being made, once claimed)."""
+    """One stored outbound request (``attempts`` counts the one being made, once claimed;
+    ``max_attempts`` 0 retries until the receiver answers for good)."""
 
     id: int
     shop_id: int
@@ -54,6 +56,11 @@ class Message:
     created_at: str = ""
     last_status: int | None = None
     last_error: str | None = None
+
+    @property
+    def out_of_attempts(self) -> bool:
+        """No retry after this attempt (``max_attempts`` 0: no limit)."""
+        return 0 < self.max_attempts <= self.attempts
 
     @classmethod
     def from_row(cls, row: Row, attempts: int | None = None) -> Message:
@@ -197,16 +204,20 @@ def _count(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
     return int(conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {where}", params).fetchone()[0])
 
 
-def list_messages(
-    conn: Connection,
-    shop_id: int | None = None,
-    payment_id: str | None = None,
-    kind: str | None = None,
-    limit: int = 200,
-) -> list[Message]:
+@dataclass(frozen=True)
+class MessageFilter:
+    """Which messages to list; None matches any."""
+
+    shop_id: int | None = None
+    payment_id: str | None = None
+    kind: str | None = None
+    state: str | None = None
+
+
+def list_messages(conn: Connection, match: MessageFilter, limit: int = 200) -> list[Message]:
     """Newest first."""
     where, params = [], []
-    for column, value in (("shop_id", shop_id), ("payment_id", payment_id), ("kind", kind)):
+    for column, value in dataclasses.asdict(match).items():
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -33,7 +33,7 @@ def test_status_on_an_app_call_is_retried(driver):
     assert (
         journal(driver, paymentId=payment_id, kind="POST /psp/i/<installation>/payments") == []
     )  # never sent
-    driver.advance("1s")
+    driver.advance("1.5s")  # the backoff, stretched by up to half (jitter)
     assert driver.status(payment_id)["status"] == "2"
     [listed] = driver.sandbox.control("GET", "/faults").json()["faults"]
     assert (listed["fired"], listed["remaining"]) == (1, 0)
@@ -81,7 +81,7 @@ def test_commit_lost_on_an_app_call_makes_the_app_see_a_retry(driver):
     driver.drain()
     [lost] = journal(driver, paymentId=payment_id, direction="outbound", kind="app.payment")
     assert lost["status"] is None and lost["error"] == "answer lost after a 200 (fault)"
-    driver.advance("1s")
+    driver.advance("1.5s")  # the backoff, stretched by up to half (jitter)
     received = journal(driver, paymentId=payment_id, kind="POST /psp/i/<installation>/payments")
     assert len(received) == 2  # the fake app saw the request twice ...
     assert driver.sandbox.control(

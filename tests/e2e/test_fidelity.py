@@ -300,7 +300,7 @@ def test_status_queries_are_fault_targets(driver):
         assert fault.status_code == 201
         driver.advance("60s")
         assert driver.detail(payment_id)["state"] == "created"  # the 503 is retried
-        driver.advance("1s")
+        driver.advance("1.5s")  # the backoff, stretched by up to half (jitter)
         assert driver.detail(payment_id)["state"] == "failed"
         statuses = [e["status"] for e in _journal(driver, kind="app.get_payment")]
         assert sorted(statuses) == [200, 503]

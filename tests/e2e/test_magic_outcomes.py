@@ -139,12 +139,12 @@ def test_failing_callback_is_retried_with_backoff(driver):
     payment_id = driver.checkout(magic="callback_retried")
     driver.drain()
     assert [c["error"] is not None for c in driver.callbacks(payment_id)] == [True]
-    driver.advance("1s")  # first retry after 1 s
+    driver.advance("1.5s")  # first retry after 1 s, stretched by up to half (the jitter)
     assert len(driver.callbacks(payment_id)) == 2
     assert driver.status(payment_id)["status"] == "1"
-    driver.advance("1s")  # the second retry waits 2 s: not yet
+    driver.advance("1.9s")  # the second retry waits 2 s or more: not yet
     assert len(driver.callbacks(payment_id)) == 2
-    driver.advance("1s")
+    driver.advance("1.1s")  # and under 3 s
     callbacks = driver.callbacks(payment_id)
     assert [(c["attempt"], c["status"]) for c in callbacks] == [(1, None), (2, None), (3, 200)]
     assert driver.status(payment_id)["status"] == "2"

@@ -85,10 +85,10 @@ def test_app_5xx_answers_are_retried_with_backoff(driver):
         app.fail_next = 2
         payment_id = driver.checkout(app="my-app")
         driver.drain()
-        driver.advance("1s")
+        driver.advance("1.5s")  # a backoff of 1 s, stretched by up to half (the jitter)
         requests_seen = [e for e in driver.timeline(payment_id) if e["type"] == "request"]
         assert [r["status"] for r in requests_seen] == [503, 503]
-        driver.advance("2s")
+        driver.advance("3s")
         requests_seen = [e for e in driver.timeline(payment_id) if e["type"] == "request"]
         assert [r["status"] for r in requests_seen] == [503, 503, 200]
         assert len(app.received) == 3
@@ -123,7 +123,7 @@ def test_a_restart_resends_what_was_due_and_not_delivered(tmp_path):
         assert message["state"] == "pending" and "Connection refused" in message["lastError"]
     app = IndependentApp(port=port, key=key_holder.private_key)
     with app, LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
-        sandbox.control("POST", "/clock", json={"advance": "1s"})
+        sandbox.control("POST", "/clock", json={"advance": "1.5s"})  # backoff and jitter
         assert [r["body"]["paymentId"] for r in app.received] == [payment_id]
         messages = sandbox.control("GET", "/outbox", params={"paymentId": payment_id}).json()
         by_kind = {m["kind"]: m for m in messages["messages"]}
@@ -145,7 +145,7 @@ def test_an_app_that_does_not_answer_in_time_is_retried(tmp_path):
         payment_id = sandbox.control("POST", "/checkouts", json={"app": "slow"}).json()["paymentId"]
         sandbox.control("POST", "/outbox/drain")  # the first attempt times out after 1 s
         app.release()
-        sandbox.control("POST", "/clock", json={"advance": "1s"})
+        sandbox.control("POST", "/clock", json={"advance": "1.5s"})  # backoff and jitter
         timeline = sandbox.control("GET", f"/payments/{payment_id}/timeline").json()["timeline"]
         attempts = [(e["status"], e["error"]) for e in timeline if e["type"] == "request"]
         assert attempts == [(None, "timed out after 1s"), (200, None)]

@@ -1,16 +1,24 @@
-"""The outbox without a server to talk to: claims, retries with backoff, lapsed claims, and
-giving up. Messages go to a port nobody listens on, so every attempt fails the same way."""
+"""The outbox without the sandbox's HTTP surface: claims, retries with backoff and jitter,
+Retry-After, lapsed claims, and giving up. Most messages go to a port nobody listens on, so
+every attempt fails the same way; a tiny server answers the ones that need an answer."""
 
 from __future__ import annotations
 
+import email.utils
 import socket
+import threading
 import time
-from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sandbox.core.timefmt import to_storage
-from sandbox.outbox import Outbound
+import pytest
+
+from sandbox.app import create_app
+from sandbox.core.timefmt import from_storage, to_storage
+from sandbox.outbox import Outbound, OutboxSettings
+from sandbox.services import services_of
+from sandbox.settings import Settings
 from sandbox.store import outbox as rows
-from tests.unit.conftest import advance
+from tests.unit.conftest import START, advance, set_clock
 
 
 def _dead_url() -> str:
@@ -20,14 +28,53 @@ def _dead_url() -> str:
     return f"http://127.0.0.1:{port}/hook"
 
 
-def _schedule(services, **extra) -> int:
+class Answering:
+    """Answers every request with ``status`` and ``headers``; counts what it got."""
+
+    def __init__(self):
+        self.status, self.headers, self.received = 429, {"Retry-After": "30"}, 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self):
+                owner.received += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(owner.status)
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_POST = do_PUT
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def answering():
+    server = Answering()
+    yield server
+    server.close()
+
+
+def _schedule(services, url: str | None = None, **extra) -> int:
     request = Outbound(
         shop_id=1,
         payment_id="PI-unit",
         side="platform",
         kind="app.payment",
         method="POST",
-        url=_dead_url(),
+        url=url or _dead_url(),
         headers={},
         body={"paymentId": "PI-unit"},
         **extra,
@@ -42,20 +89,91 @@ def _message(services, message_id):
     return message
 
 
-def test_a_failed_attempt_is_retried_after_a_doubling_backoff(services):
+def _waits(services, message_id) -> float:
+    """Seconds from now on the sandbox clock until the message is due."""
+    due = from_storage(_message(services, message_id).due_at)
+    return (due - services.clock.now()).total_seconds()
+
+
+def test_a_failed_attempt_is_retried_after_a_doubling_backoff_with_jitter(services):
     outbox = services.outbox
+    jitter = outbox.settings.jitter
     message_id = _schedule(services)
     assert outbox.deliver_due() == 1
     first = _message(services, message_id)
     assert (first.state, first.attempts, first.last_status) == ("pending", 1, None)
     assert "connection failed" in (first.last_error or "")
-    assert first.due_at == to_storage(services.clock.now() + timedelta(seconds=1))
+    waits = _waits(services, message_id)
+    assert 1 <= waits <= 1 + jitter
     assert outbox.deliver_due() == 0  # not due yet: nothing is claimed
-    advance(services, 1)
+    advance(services, waits)
     assert outbox.deliver_due() == 1
     second = _message(services, message_id)
     assert second.attempts == 2
-    assert second.due_at == to_storage(services.clock.now() + timedelta(seconds=2))
+    assert 2 <= _waits(services, message_id) <= 2 * (1 + jitter)
+
+
+def test_jitter_spreads_messages_that_failed_together(services):
+    ids = [_schedule(services) for _ in range(20)]
+    assert services.outbox.deliver_due(limit=50) == 20
+    waits = [_waits(services, message_id) for message_id in ids]
+    assert all(1 <= w <= 1 + services.outbox.settings.jitter for w in waits)
+    assert len(set(waits)) == 20  # nobody comes back in lockstep
+
+
+def test_no_jitter_gives_exact_doubling(tmp_path):
+    svc = services_of(create_app(Settings(data_dir=tmp_path / "d", outbox_jitter=0)))
+    set_clock(svc, START)
+    message_id = _schedule(svc)
+    svc.outbox.deliver_due()
+    assert _waits(svc, message_id) == 1
+
+
+def test_an_out_of_range_jitter_is_refused():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        OutboxSettings(self_url="http://127.0.0.1:1", jitter=2)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_honoured_never_sooner(services, answering, status):
+    answering.status = status
+    message_id = _schedule(services, answering.url)
+    services.outbox.deliver_due()
+    assert _message(services, message_id).last_status == status
+    assert 30 <= _waits(services, message_id) <= 30 * (1 + services.outbox.settings.jitter)
+    advance(services, 29)
+    assert services.outbox.deliver_due() == 0  # the backoff alone would have allowed it
+
+
+def test_retry_after_as_an_http_date(services, answering):
+    answering.headers = {"Retry-After": email.utils.formatdate(time.time() + 120, usegmt=True)}
+    message_id = _schedule(services, answering.url)
+    services.outbox.deliver_due()
+    assert 115 <= _waits(services, message_id) <= 120 * (1 + services.outbox.settings.jitter)
+
+
+def test_an_unreadable_retry_after_leaves_the_backoff(services, answering):
+    answering.headers = {"Retry-After": "soon"}
+    message_id = _schedule(services, answering.url)
+    services.outbox.deliver_due()
+    assert 1 <= _waits(services, message_id) <= 1 + services.outbox.settings.jitter
+
+
+def test_a_result_is_retried_until_answered_for_good(services, answering):
+    """An app's result never gives up while the platform keeps saying "later"; an answer
+    for good (here 409: the payment cannot take it any more) ends it."""
+    answering.headers = {}
+    message_id = _schedule(services, answering.url, until_answered=True)
+    limit = services.outbox.settings.max_attempts
+    for _ in range(limit + 4):
+        assert services.outbox.deliver_due() == 1
+        advance(services, 7200)
+    message = _message(services, message_id)
+    assert (message.state, message.attempts, message.max_attempts) == ("pending", limit + 4, 0)
+    answering.status = 409
+    assert services.outbox.deliver_due() == 1
+    assert _message(services, message_id).state == "rejected"
+    assert answering.received == limit + 5
 
 
 def test_backoff_doubles_up_to_its_cap(services):

@@ -36,7 +36,9 @@ def _card_request(payment_id: str, pan: str, amount: str = "25.00", manual=False
 
 
 def _callbacks(services, payment_id):
-    found = messages.list_messages(services.db.read(), payment_id=payment_id)
+    found = messages.list_messages(
+        services.db.read(), messages.MessageFilter(payment_id=payment_id)
+    )
     return [(m.kind, json.loads(m.body or "{}")["pay"], m.due_at) for m in reversed(found)]
 
 
