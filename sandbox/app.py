@@ -7,6 +7,7 @@ import functools
 from flask import Flask
 
 from sandbox import __version__
+from sandbox.control.guard import ControlGuard
 from sandbox.control.pages import pages as shop_pages
 from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
 from sandbox.control.service import ControlService
@@ -16,7 +17,7 @@ from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
 from sandbox.docs import register_docs
 from sandbox.faults import Faults
-from sandbox.http import Api, install_error_handlers, install_request_hooks
+from sandbox.http import Api, GuardResponses, install_error_handlers, install_request_hooks
 from sandbox.http.blueprint import BoundedInt
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
@@ -63,6 +64,18 @@ SURFACES = {
         CONTROL_BLUEPRINTS,
     ),
 }
+
+
+def control_guard_responses() -> GuardResponses:
+    """What ``sandbox.control.guard`` answers before any control operation runs."""
+    return GuardResponses(
+        always={
+            401: "The sandbox runs with a control token and the call did not present it",
+            403: "The Host is not a loopback name, the bound address or an allowed host",
+        },
+        changes={415: "A change not sent as application/json (or YAML, for snapshots)"},
+        scheme="controlToken",
+    )
 
 
 def load_configured_fixtures(settings: Settings) -> Fixtures:
@@ -152,6 +165,12 @@ def create_app(
         oauth=oauth,
         webhooks=webhooks,
         faults=faults,
+        guard=ControlGuard.configure(
+            settings.host,
+            settings.public_url,
+            settings.allowed_hosts.split(","),
+            settings.control_token,
+        ),
     )
     app.extensions[PLATFORM_EXTENSION] = PlatformSurface(platform, oauth, webhooks, rate_limiter)
     app.extensions[PSP_EXTENSION] = psp
@@ -166,11 +185,22 @@ def create_app(
                 f"{prefix}API_SPEC_OPTIONS": {"info": {"description": description}},
             }
         )
-        api = Api(app, config_prefix=prefix)
+        plugins = [control_guard_responses()] if name == "control" else []
+        api = Api(app, config_prefix=prefix, spec_kwargs={"extra_plugins": plugins})
         api.register_field(Flag, "string", None)  # booleans go over the wire as strings
         api.spec.components.security_scheme(
             "accessToken", {"type": "apiKey", "in": "header", "name": "X-Genstore-Access-Token"}
         )
+        if name == "control":
+            api.spec.components.security_scheme(
+                "controlToken",
+                {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Required on every call when the sandbox runs with "
+                    "--control-token (GENSTORE_SANDBOX_CONTROL_TOKEN)",
+                },
+            )
         for blueprint in blueprints:
             api.register_blueprint(blueprint)
         apis[name] = api

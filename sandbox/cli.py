@@ -14,7 +14,9 @@ import requests
 
 from sandbox import __version__
 from sandbox.cli_control import add_commands as add_control_commands
+from sandbox.cli_control import control_token_option
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
+from sandbox.control.guard import exposure_warning
 from sandbox.core.fixtures import FixtureError, load_fixtures
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import Settings, default_fixtures_dir
@@ -55,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-limit", choices=["on", "off"], help="apply the shops' rate limits (on)"
     )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require this token on every /_sandbox call (default $GENSTORE_SANDBOX_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a Host name that may reach /_sandbox besides loopback names and the bound "
+        "address (repeatable; '*' allows any)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     spec = commands.add_parser("spec", help="write the OpenAPI documents")
@@ -75,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
         )
         command.add_argument("--shop", default="demo", help="shop handle (default demo)")
+        control_token_option(command)
         command.add_argument(
             "--timeout",
             "--wait",
@@ -129,6 +144,7 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
     verify.add_argument(
         "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
     )
+    control_token_option(verify)
     verify.add_argument(
         "--app", default="sandbox-psp", help="the app's name (default the built-in fake app)"
     )
@@ -188,7 +204,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("genstore-sandbox: --app-url needs --public-key", file=sys.stderr)
         return 2
     url = args.url or os.environ.get("GENSTORE_SANDBOX_URL") or DEFAULT_URL
-    if not runner.wait_until_up(url, args.wait_for_sandbox):
+    if not runner.wait_until_up(url, args.wait_for_sandbox, args.control_token):
         print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
         return 2
     target = runner.Target(
@@ -199,9 +215,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         capture_flag=args.capture_flag,
     )
     try:
-        ctx = runner.prepare(Sandbox(url), target, args.template)
+        ctx = runner.prepare(Sandbox(url, token=args.control_token), target, args.template)
     except ValueError as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 2
+    except requests.HTTPError as exc:
+        answer = exc.response.text[:300] if exc.response is not None else ""
+        print(f"genstore-sandbox: the sandbox at {url} refused: {answer}", file=sys.stderr)
         return 2
     except requests.RequestException:
         print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
@@ -229,6 +249,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             journal=args.journal,
             rate_limit=args.rate_limit,
             seed=args.seed,
+            control_token=args.control_token,
+            allowed_hosts=",".join(args.allowed_host) if args.allowed_host else None,
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
@@ -250,6 +272,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def banner(listeners: list[str]) -> None:
         print(render_banner(settings, db, listeners), flush=True)
+        warning = exposure_warning(settings.host, settings.control_token)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
 
     try:
         return serve(settings, banner)
@@ -337,7 +362,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ELSEWHERE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 def _drive(args: argparse.Namespace, start, expected: str) -> int:
     """Start something on a running sandbox, wait for its outcome, print the timeline; exit 0
     only when it ended in ``expected``."""
-    client = SandboxClient(args.url, args.shop)
+    client = SandboxClient(args.url, args.shop, args.control_token)
     try:
         payment_id, operation_id = start(client)
         current = client.wait(payment_id, operation_id, args.timeout)

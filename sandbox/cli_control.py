@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sandbox.client import DEFAULT_URL, ClientError, SandboxClient
+from sandbox.client import DEFAULT_URL, TOKEN_ENV, ClientError, SandboxClient
 
 
 def add_commands(commands) -> None:
@@ -17,6 +17,7 @@ def add_commands(commands) -> None:
         command.add_argument(
             "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
         )
+        control_token_option(command)
         command.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     journal = commands.add_parser("journal", help="list recorded HTTP exchanges, newest first")
@@ -92,9 +93,17 @@ def add_commands(commands) -> None:
     launch.set_defaults(handler=cmd_launch)
 
 
+def control_token_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=f"the sandbox's control token (default ${TOKEN_ENV}, if set)",
+    )
+
+
 def _run(args, call, render) -> int:
     try:
-        result = call(SandboxClient(args.url))
+        result = call(SandboxClient(args.url, token=args.control_token))
     except (ClientError, OSError) as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
         return 1

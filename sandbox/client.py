@@ -9,18 +9,45 @@ from typing import Any
 
 import requests
 
+from sandbox.settings import ENV_PREFIX
+
 DEFAULT_URL = "http://127.0.0.1:8080"
+TOKEN_ENV = ENV_PREFIX + "CONTROL_TOKEN"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ClientError(Exception):
     pass
 
 
+class ControlSession(requests.Session):
+    """requests as the control API wants them: its token (``token``, else
+    ``$GENSTORE_SANDBOX_CONTROL_TOKEN``) on every ``/_sandbox`` call, and a JSON Content-Type
+    declared on every change, even one without a body."""
+
+    def __init__(self, token: str | None = None):
+        super().__init__()
+        self.control_token = token or os.environ.get(TOKEN_ENV) or None
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if "/_sandbox" in url:
+            headers = dict(kwargs.pop("headers", None) or {})
+            if self.control_token and "Authorization" not in headers:
+                headers["Authorization"] = f"Bearer {self.control_token}"
+            bodiless = kwargs.get("json") is None and kwargs.get("data") is None
+            if method.upper() not in _SAFE and bodiless:
+                headers.setdefault("Content-Type", "application/json")
+            kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
+
+
 class SandboxClient:
-    def __init__(self, url: str | None = None, shop: str = "demo"):
+    def __init__(self, url: str | None = None, shop: str = "demo", token: str | None = None):
         self.url = (url or os.environ.get("GENSTORE_SANDBOX_URL") or DEFAULT_URL).rstrip("/")
         self.shop = shop
-        self.http = requests.Session()
+        self.http = ControlSession(token)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

@@ -57,6 +57,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
 class TooManyRequests(ApiError):
     status = 429
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from sandbox.control.guard import ControlGuard
     from sandbox.control.service import ControlService
     from sandbox.core.clock import Clock
     from sandbox.core.fixtures import Fixtures
@@ -49,6 +50,7 @@ class Services:
     oauth: OAuthService
     webhooks: Webhooks
     faults: Faults
+    guard: ControlGuard
 
 
 def services() -> Services:

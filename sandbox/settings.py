@@ -53,6 +53,11 @@ class Settings:
     journal: str = "on"
     # Makes generated ids and probabilistic faults repeat run to run.
     seed: int | None = None
+    # When set, every /_sandbox call must present it (Authorization: Bearer ...).
+    control_token: str | None = None
+    # Host names, comma-separated, that may reach /_sandbox besides loopback names, the bound
+    # address and the public URL's host ("*": any).
+    allowed_hosts: str = ""
     # "off" lifts every shop's rate limit (load tests); "on" applies each shop's fixture.
     rate_limit: str = "on"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from sandbox.client import ControlSession
 from sandbox.conformance.cases import CASES, Case, Context, Failed, Skipped
 from sandbox.testing.live import Sandbox
 from sandbox.testing.shop import SandboxShop
@@ -53,13 +54,15 @@ class Target:
     capture_flag: str = "published"
 
 
-def wait_until_up(url: str, seconds: float) -> bool:
+def wait_until_up(url: str, seconds: float, token: str | None = None) -> bool:
     """Whether the sandbox at ``url`` answers its health check within ``seconds`` (a CI job
     starts it in the background just before)."""
+    http = ControlSession(token)
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if requests.get(url.rstrip("/") + "/_sandbox/health", timeout=2).ok:
+            # Any answer but a 5xx: up (a refusal, say a wrong token, is reported next).
+            if http.get(url.rstrip("/") + "/_sandbox/health", timeout=2).status_code < 500:
                 return True
         except requests.RequestException:
             pass

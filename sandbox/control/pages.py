@@ -11,6 +11,13 @@ from sandbox.services import services
 pages = Blueprint("shop-pages", __name__)
 
 
+@pages.before_request
+def _known_host() -> None:
+    """A buyer's browser opens this page, so it needs no token; a rebinding page still may
+    not read it under a name of its own."""
+    services().guard.check_host(request.host)
+
+
 @pages.get("/_sandbox/return")
 def buyer_return():
     """Where the sandbox's checkouts send the buyer back to (a shop's result page)."""

@@ -1,5 +1,6 @@
 """``/_sandbox/...``: health, shops, reset, clock, machines, manual events. Never rate limited,
-never needs a token: it is the tester's side of the glass."""
+never needs a Genstore token: it is the tester's side of the glass, guarded against web pages
+(``sandbox.control.guard``) and, when configured, by a control token."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from sandbox.store.platform import count_shops
 control = Blueprint(
     "control", __name__, url_prefix="/_sandbox", description="Drive and inspect the sandbox."
 )
+
+
+@control.before_request
+def _only_the_tester() -> None:
+    services().guard.check(
+        request.method, request.host, request.content_type, request.headers.get("Authorization")
+    )
 
 
 @control.route("/health", methods=["GET"])

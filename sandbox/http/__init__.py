@@ -3,7 +3,7 @@ error rendering, and the request hooks (journal, faults). It knows no side of th
 what it needs of them (which shop and payment a request is about) is passed in by
 ``create_app``."""
 
-from sandbox.http.blueprint import JSON, Api, Blueprint, ErrorSchema, dump_json
+from sandbox.http.blueprint import JSON, Api, Blueprint, ErrorSchema, GuardResponses, dump_json
 from sandbox.http.errors import install_error_handlers
 from sandbox.http.hooks import RequestFacts, install_request_hooks
 
@@ -12,6 +12,7 @@ __all__ = [
     "Api",
     "Blueprint",
     "ErrorSchema",
+    "GuardResponses",
     "RequestFacts",
     "dump_json",
     "install_error_handlers",

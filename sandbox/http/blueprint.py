@@ -13,6 +13,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 import werkzeug.exceptions
+from apispec import BasePlugin
 from flask import Response
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -153,3 +154,27 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self):
         """Errors are handled once, app-wide, by :func:`install_error_handlers`."""
+
+
+class GuardResponses(BasePlugin):
+    """Documents what a guard in front of every operation of a surface may answer:
+    ``always`` on every operation, ``changes`` on those that change state, and an optional
+    bearer token (``security: [{}, {scheme: []}]``)."""
+
+    SAFE = ("get", "head", "options")
+
+    def __init__(self, always: dict[int, str], changes: dict[int, str], scheme: str):
+        super().__init__()
+        self.always, self.changes, self.scheme = always, changes, scheme
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            answers = {**self.always, **({} if method in self.SAFE else self.changes)}
+            for status, description in answers.items():
+                error = {"schema": {"$ref": "#/components/schemas/Error"}}
+                operation["responses"].setdefault(
+                    str(status), {"description": description, "content": {JSON: error}}
+                )
+            operation.setdefault("security", [{}, {self.scheme: []}])

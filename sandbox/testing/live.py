@@ -22,6 +22,8 @@ from typing import Any
 
 import requests
 
+from sandbox.client import TOKEN_ENV, ControlSession
+
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
@@ -45,9 +47,12 @@ class ShopCredentials:
 class Sandbox:
     """A sandbox reached over HTTP: one a test started, or one already running."""
 
-    def __init__(self, url: str = "", http: requests.Session | None = None):
+    def __init__(
+        self, url: str = "", http: requests.Session | None = None, token: str | None = None
+    ):
+        """``token``: the sandbox's control token (default ``$GENSTORE_SANDBOX_CONTROL_TOKEN``)."""
         self.url = url.rstrip("/")
-        self.http = http or requests.Session()
+        self.http = http or ControlSession(token)
 
     def new_shop(self, **body: Any) -> ShopCredentials:
         """A fresh, isolated shop (``template``, ``strict``, ``shopDomainHeader``,
@@ -73,7 +78,9 @@ class LiveSandbox(Sandbox):
         startup_timeout: float = 30.0,
         env: dict[str, str] | None = None,
     ):
-        super().__init__()  # the URL is known once the server listens
+        # The URL is known once the server listens; its control token, if the environment
+        # gives it one, is ours too.
+        super().__init__(token=(env or {}).get(TOKEN_ENV))
         self.data_dir = Path(data_dir)
         self.fixtures = fixtures
         self.workers = workers

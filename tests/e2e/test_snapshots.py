@@ -95,16 +95,23 @@ def test_a_snapshot_is_a_fixture_file(driver, tmp_path):
         assert again.text == text
 
 
+YAML = {"Content-Type": "application/yaml"}
+
+
 def test_replace_mode_and_bad_snapshots(driver, tmp_path):
     text = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle}).text
     with LiveSandbox(data_dir=tmp_path, workers=1) as other:
-        result = other.control("POST", "/snapshots", params={"mode": "replace"}, data=text.encode())
+        result = other.control(
+            "POST", "/snapshots", params={"mode": "replace"}, data=text.encode(), headers=YAML
+        )
         assert result.status_code == 200
         handles = [s["handle"] for s in other.control("GET", "/shops").json()["shops"]]
         assert handles == [driver.shop.handle]  # the demo shop went with "replace"
         broken = other.control(
-            "POST", "/snapshots", data=b"shops:\n  - handle: x\n    colour: red\n"
+            "POST", "/snapshots", data=b"shops:\n  - handle: x\n    colour: red\n", headers=YAML
         )
         assert broken.status_code == 400 and "colour" in broken.json()["error"]
-        assert other.control("POST", "/snapshots", data=b"{").status_code == 400
+        assert other.control("POST", "/snapshots", data=b"{", headers=YAML).status_code == 400
+        unmarked = other.control("POST", "/snapshots", data=text.encode())  # curl's form type
+        assert unmarked.status_code == 415 and "application/yaml" in unmarked.json()["error"]
         assert other.control("GET", "/snapshots", params={"shop": "ghost"}).status_code == 404
