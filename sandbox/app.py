@@ -15,6 +15,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.crypto import CardKeys
 from sandbox.core.fixtures import Fixtures, load_fixtures
 from sandbox.core.ids import Ids
+from sandbox.core.timefmt import parse_duration
 from sandbox.docs import register_docs
 from sandbox.faults import Faults
 from sandbox.http import Api, GuardResponses, install_error_handlers, install_request_hooks
@@ -113,6 +114,8 @@ def create_app(
             timeout=settings.outbox_timeout,
             max_attempts=settings.outbox_max_attempts,
             jitter=settings.outbox_jitter,
+            retention=parse_duration(settings.outbox_retention),
+            keep=settings.outbox_keep,
         ),
         journal,
         faults,

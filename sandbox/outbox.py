@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import requests
 
 from sandbox.core.clock import Clock
-from sandbox.core.timefmt import to_storage
+from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
 from sandbox.store import outbox as rows
@@ -49,6 +49,11 @@ class OutboxSettings:
     backoff_cap: float = 3600.0
     poll_interval: float = 0.05
     jitter: float = 0.5  # a retry waits up to this fraction longer than its backoff
+    # Finished messages (delivered, failed, rejected, cancelled) are kept this long on the
+    # sandbox clock, and at most ``keep`` of them; pruned every ``prune_interval`` seconds.
+    retention: timedelta = timedelta(hours=1)
+    keep: int = 10000
+    prune_interval: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.jitter <= 1:
@@ -142,6 +147,11 @@ class Outbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._local = threading.local()
+        self._pruned_at = 0.0
+        # Claimed by this process: not yet sent, and being sent (handed back on stop).
+        self._claims = threading.Lock()
+        self._unsent: set[int] = set()
+        self._sending: set[int] = set()
 
     # ---- scheduling -------------------------------------------------------------------------
 
@@ -175,10 +185,23 @@ class Outbox:
     # ---- delivering -------------------------------------------------------------------------
 
     def deliver_due(self, limit: int = 20) -> int:
-        """Claim and send what is due now; returns how many were sent."""
+        """Claim and send what is due now; returns how many were sent. Once :meth:`stop` ran,
+        nothing more is sent (what was claimed and not sent is handed back)."""
+        claimed = self._claim(limit)
+        with self._claims:
+            self._unsent.update(message.id for message in claimed)
         sent = 0
-        for message in self._claim(limit):
-            self._deliver(message)
+        for message in claimed:
+            with self._claims:
+                if self._stop.is_set():
+                    break
+                self._unsent.discard(message.id)
+                self._sending.add(message.id)
+            try:
+                self._deliver(message)
+            finally:
+                with self._claims:
+                    self._sending.discard(message.id)
             sent += 1
         return sent
 
@@ -192,7 +215,20 @@ class Outbox:
                 break
             if sent == 0:
                 self._stop.wait(0.01)  # another thread is sending one; its answer may add more
+        self.prune()  # a clock moved forward (tests do that) lets finished messages go now
         return {"delivered": delivered, "due": self._due_count(), "pending": self._pending_count()}
+
+    def prune(self) -> int:
+        """Drop finished messages older than the retention (or beyond ``keep``)."""
+        self._pruned_at = time.monotonic()
+        retention = self.settings.retention
+        now = self._now()
+        before = rows.Now(
+            to_storage(from_storage(now.default) - retention),
+            tuple((shop, to_storage(from_storage(at) - retention)) for shop, at in now.by_shop),
+        )
+        with self.db.write() as conn:
+            return rows.prune(conn, before, self.settings.keep)
 
     def _claim(self, limit: int) -> list[Message]:
         now = self._now()
@@ -377,14 +413,34 @@ class Outbox:
             self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def stop(self, grace: float = 0.0) -> None:
+        """Send nothing more. Messages this process claimed and did not start are handed
+        back at once; one being sent gets ``grace`` seconds to finish, then is handed back
+        too (the process is going away, so its answer would never be recorded; the next
+        sender sends it once more)."""
+        with self._claims:
+            self._stop.set()
+            unsent, self._unsent = list(self._unsent), set()
         self._wake.set()
+        self._release(unsent)
+        if self._thread is not None and grace > 0:
+            self._thread.join(grace)
+        with self._claims:
+            abandoned = list(self._sending)
+        if grace > 0:
+            self._release(abandoned)
+
+    def _release(self, message_ids: list[int]) -> None:
+        if message_ids:
+            with self.db.write() as conn:
+                rows.release_claims(conn, message_ids)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 sent = self.deliver_due()
+                if time.monotonic() - self._pruned_at > self.settings.prune_interval:
+                    self.prune()
             except Exception:
                 log.exception("outbox round failed")
                 sent = 0

@@ -47,6 +47,10 @@ class Settings:
     # Each retry waits up to this fraction longer than its backoff (spread per message), so
     # messages that failed together do not come back together; 0 gives exact doubling.
     outbox_jitter: float = 0.5
+    # Finished outbox messages are kept this long on the sandbox clock ("90s", "15m", "48h",
+    # "2d"), and at most outbox_keep of them, so a long run's store stays bounded.
+    outbox_retention: str = "1h"
+    outbox_keep: int = 10000
     # The journal keeps this many exchanges; the oldest go first. "off" stops inbound
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000

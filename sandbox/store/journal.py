@@ -90,9 +90,11 @@ def count(conn: Connection, filters: dict[str, Any], path: str | None) -> int:
 
 
 def attempts_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[dict[str, Any]]:
-    """Every outbound attempt about a payment, with the side its message came from."""
+    """Every outbound attempt about a payment, with the side its message came from (the
+    fake app's messages are ``psp.*``; a pruned message leaves its attempts in the journal)."""
     rows = Scope(conn, shop_id).query(
-        "SELECT j.*, o.side FROM journal j JOIN outbox o ON o.id = j.message_id "
+        "SELECT j.*, COALESCE(o.side, CASE WHEN j.kind LIKE 'psp.%' THEN 'psp' "
+        "ELSE 'platform' END) AS side FROM journal j LEFT JOIN outbox o ON o.id = j.message_id "
         "WHERE j.shop_id = ? AND j.payment_id = ? AND j.direction = 'outbound' ORDER BY j.id",
         (payment_id,),
     )

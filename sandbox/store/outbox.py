@@ -162,7 +162,7 @@ def finish_attempt(
 ) -> None:
     conn.execute(
         "UPDATE outbox SET state = ?, due_at = COALESCE(?, due_at), claimed_until = NULL, "
-        "finished_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+        "finished_at = ?, last_status = ?, last_error = ? WHERE id = ? AND state = 'sending'",
         (state, due_at, finished_at, status, error, message_id),
     )
 
@@ -176,6 +176,17 @@ def hold_back(conn: Connection, message_id: int, due_at: str) -> None:
     )
 
 
+def release_claims(conn: Connection, message_ids: list[int]) -> None:
+    """Claimed messages handed back unsent (a stopping process): due as they were, the
+    attempt not counted."""
+    marks = ", ".join("?" for _ in message_ids)
+    conn.execute(
+        "UPDATE outbox SET state = 'pending', attempts = attempts - 1, claimed_until = NULL "
+        f"WHERE state = 'sending' AND id IN ({marks})",
+        message_ids,
+    )
+
+
 def copy_message(conn: Connection, message_id: int, now: str) -> None:
     """The same message once more, due now."""
     conn.execute(
@@ -185,6 +196,31 @@ def copy_message(conn: Connection, message_id: int, now: str) -> None:
         "? FROM outbox WHERE id = ?",
         (now, now, message_id),
     )
+
+
+FINISHED = ("delivered", "failed", "rejected", "cancelled")
+
+
+def prune(conn: Connection, finished_before: Now, keep: int) -> int:
+    """Delete finished messages that finished before ``finished_before`` (on their shop's
+    clock; a cancelled one counts from when it was due), and all but the newest ``keep``
+    finished ones; pending and in-flight messages always stay. Returns how many went."""
+    states = ", ".join(f"'{state}'" for state in FINISHED)
+    clause, params = finished_before.sql()
+    gone = conn.execute(
+        f"DELETE FROM outbox WHERE state IN ({states}) "
+        f"AND COALESCE(finished_at, due_at) < {clause}",
+        params,
+    ).rowcount
+    newest_dropped = conn.execute(
+        f"SELECT id FROM outbox WHERE state IN ({states}) ORDER BY id DESC LIMIT 1 OFFSET ?",
+        (keep,),
+    ).fetchone()
+    if newest_dropped is not None:
+        gone += conn.execute(
+            f"DELETE FROM outbox WHERE state IN ({states}) AND id <= ?", (newest_dropped[0],)
+        ).rowcount
+    return int(gone)
 
 
 def count_in_flight(conn: Connection, real: float) -> int:

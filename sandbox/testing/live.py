@@ -77,7 +77,10 @@ class LiveSandbox(Sandbox):
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30.0,
         env: dict[str, str] | None = None,
+        own_session: bool = False,
     ):
+        """``own_session``: the server gets a process group of its own, so
+        :meth:`interrupt` can send Ctrl-C to it as a terminal would (arbiter and workers)."""
         # The URL is known once the server listens; its control token, if the environment
         # gives it one, is ours too.
         super().__init__(token=(env or {}).get(TOKEN_ENV))
@@ -87,6 +90,7 @@ class LiveSandbox(Sandbox):
         self.extra_args = extra_args
         self.startup_timeout = startup_timeout
         self.env = env or {}
+        self.own_session = own_session
         self.output: list[str] = []
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -110,7 +114,12 @@ class LiveSandbox(Sandbox):
             command += ["--fixtures", str(self.fixtures)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=self.own_session,
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
@@ -142,6 +151,17 @@ class LiveSandbox(Sandbox):
             time.sleep(0.05)  # polling for readiness, not waiting for sandbox time to pass
         self.stop()
         raise RuntimeError("the sandbox never became healthy:\n" + "".join(self.output))
+
+    def interrupt(self, timeout: float = 15) -> int | None:
+        """Ctrl-C: SIGINT to the server's whole process group (``own_session``), as a
+        terminal sends it; waits for the server to end and returns its exit code."""
+        if self._process is None or not self.own_session:
+            raise RuntimeError("interrupt() needs a started LiveSandbox(own_session=True)")
+        os.killpg(self._process.pid, signal.SIGINT)
+        try:
+            return self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self) -> int | None:
         if self._process is None:

@@ -8,6 +8,7 @@ import email.utils
 import socket
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -228,3 +229,32 @@ def test_every_attempt_is_journaled(services):
     assert [(e["messageId"], e["attempt"], e["direction"]) for e in entries] == [
         (message_id, 1, "outbound")
     ]
+
+
+def _state(services, message_id) -> str | None:
+    message = rows.load_message(services.db.read(), message_id)
+    return message.state if message else None
+
+
+def test_finished_messages_are_pruned_after_the_retention(services, answering):
+    answering.status, answering.headers = 200, {}
+    delivered = _schedule(services, answering.url)
+    services.outbox.deliver_due()
+    later = _schedule(services, due_at=services.clock.now() + timedelta(hours=5))
+    assert _state(services, delivered) == "delivered"
+    advance(services, 3599)
+    services.outbox.drain()
+    assert _state(services, delivered) == "delivered"  # within the hour it is kept
+    advance(services, 2)
+    services.outbox.drain()
+    assert _state(services, delivered) is None
+    assert _state(services, later) == "pending"  # what is still to be sent always stays
+
+
+def test_at_most_keep_finished_messages_stay(tmp_path, answering):
+    svc = services_of(create_app(Settings(data_dir=tmp_path / "d", outbox_keep=3)))
+    set_clock(svc, START)
+    answering.status, answering.headers = 200, {}
+    ids = [_schedule(svc, answering.url) for _ in range(5)]
+    svc.outbox.drain()
+    assert [_state(svc, message_id) for message_id in ids] == [None, None, *["delivered"] * 3]
