@@ -74,6 +74,12 @@ def add_commands(commands) -> None:
     )
     snapshot.add_argument("--shop", help="export one shop")
     snapshot.add_argument("--mode", choices=["merge", "replace"], default="merge")
+    snapshot.add_argument(
+        "--logs",
+        choices=["keep", "drop"],
+        default="keep",
+        help="import: a replaced shop's journal, history and outbox carry over (keep) or go",
+    )
     common(snapshot)
     snapshot.set_defaults(handler=cmd_snapshot)
 
@@ -244,12 +250,19 @@ def cmd_snapshot(args) -> int:
         return client.call(
             "POST",
             "/_sandbox/snapshots",
-            params={"mode": args.mode},
+            params={"mode": args.mode, "logs": args.logs},
             data=text.encode(),
             headers={"Content-Type": "application/yaml"},
         )
 
-    return _run(args, load, lambda r: f"imported {', '.join(r['imported'])} ({r['mode']})")
+    def summary(result: dict) -> str:
+        kept = ", ".join(result["logsKept"]) or "none replaced"
+        return (
+            f"imported {', '.join(result['imported'])} ({result['mode']}); logs "
+            f"{result['logs']} ({kept}); {result['cancelledMessages']} unsent messages cancelled"
+        )
+
+    return _run(args, load, summary)
 
 
 def cmd_deliveries(args) -> int:

@@ -3,12 +3,15 @@
 An export holds fee rules, shops (apps, tokens, webhook subscriptions, orders, payments with
 their captures, voids, refunds and the results apps reported) and the fake payment app's own
 records. Importing it replaces those shops (or, with ``mode=replace``, everything); the file
-also works as ``--fixtures``. Logs are not state: the journal, history and outbox stay out.
+also works as ``--fixtures``. Logs are not state: the journal, history and outbox are not in a
+snapshot; on import, a replaced shop's logs carry over to its replacement unless the caller
+asks to drop them.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -225,15 +228,34 @@ def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """``mode``: the snapshot's shops replace those of the same handle (``merge``) or
+    everything (``replace``). ``logs``: a replaced shop's journal, history and outbox carry
+    over to its replacement (``keep``; messages not yet sent are cancelled) or go with it
+    (``drop``)."""
+
+    mode: str = "merge"
+    logs: str = "keep"
+
+
 def import_snapshot(
-    db: Database, running: Fixtures, defaults: Path, text: str, mode: str, now: datetime
+    db: Database,
+    running: Fixtures,
+    defaults: Path,
+    text: str,
+    options: ImportOptions,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Load a snapshot; its shops replace the shops of the same handle (``merge``) or
-    everything (``replace``). Machines and fee rules stay the running sandbox's."""
+    """Load a snapshot (see :class:`ImportOptions`). Machines and fee rules stay the running
+    sandbox's."""
+    mode, logs = options.mode, options.logs
     if mode not in ("merge", "replace"):
         raise BadRequest(
             "Invalid request: mode: merge or replace", details={"mode": ["merge or replace"]}
         )
+    if logs not in ("keep", "drop"):
+        raise BadRequest("Invalid request: logs: keep or drop", details={"logs": ["keep or drop"]})
     depth = flow_depth(text)
     if depth > MAX_DEPTH:  # refused before any YAML parser recurses into it
         raise ApiError(
@@ -265,15 +287,28 @@ def import_snapshot(
             f"The snapshot uses fee rules this sandbox lacks: {', '.join(sorted(unknown))}",
             status=409,
         )
+    incoming = {template["handle"] for template in snapshot.shops}
+    replaced: dict[str, int] = {}  # handle -> the id of the shop it replaces, logs kept
+    cancelled = 0
     with db.write() as conn:
+        for shop in rows.list_shops(conn):
+            if shop.handle in incoming or mode == "replace":
+                keep = logs == "keep" and shop.handle in incoming
+                rows.delete_shop(conn, shop.id, keep_logs=keep)
+                if keep:
+                    replaced[shop.handle] = shop.id
         if mode == "replace":
-            rows.wipe_shops(conn)
+            psp.clear_all(conn)  # the fake app's rows no shop of ours owns (other platforms)
         for template in snapshot.shops:
-            existing = rows.find_shop(conn, template["handle"])
-            if existing is not None:
-                rows.delete_shop(conn, existing.id)
-            insert_shop(conn, snapshot, template, template["handle"], None, now)
-            psp.import_rows(
-                conn, snapshot.psp, template["domain"] or f"{template['handle']}.genmystore.com"
-            )
-    return {"imported": [s["handle"] for s in snapshot.shops], "mode": mode}
+            handle = template["handle"]
+            shop_id = insert_shop(conn, snapshot, template, handle, None, now)
+            psp.import_rows(conn, snapshot.psp, template["domain"] or f"{handle}.genmystore.com")
+            if handle in replaced:
+                cancelled += rows.adopt_logs(conn, replaced[handle], shop_id)
+    return {
+        "imported": [s["handle"] for s in snapshot.shops],
+        "mode": mode,
+        "logs": logs,
+        "logsKept": sorted(replaced),
+        "cancelledMessages": cancelled,
+    }

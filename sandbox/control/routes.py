@@ -408,14 +408,15 @@ def export_snapshot(query):
 @control.response(200, s.ImportResult)
 @control.alt_response(409, schema=ErrorSchema, description="Other machines or fee rules")
 def import_snapshot(query):
-    """Import a snapshot: its shops replace those of the same handle, or everything"""
+    """Import a snapshot: its shops replace those of the same handle, or everything; a
+    replaced shop's journal, history and outbox carry over (logs=keep) or go (logs=drop)"""
     svc = services()
     return snapshot.import_snapshot(
         svc.db,
         svc.fixtures,
         svc.settings.fixtures,
         request.get_data(as_text=True),
-        query["mode"],
+        snapshot.ImportOptions(query["mode"], query["logs"]),
         svc.clock.now(),
     )
 

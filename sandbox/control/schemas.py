@@ -599,8 +599,23 @@ class ImportQuery(ma.Schema):
         validate=validate.OneOf(["merge", "replace"]),
         metadata={"description": "merge: replace the snapshot's shops; replace: everything"},
     )
+    logs = fields.String(
+        load_default="keep",
+        validate=validate.OneOf(["keep", "drop"]),
+        metadata={
+            "description": "keep: a replaced shop's journal, history and outbox carry over to "
+            "the imported shop (messages not yet sent are cancelled); drop: they go with it"
+        },
+    )
 
 
 class ImportResult(ma.Schema):
     imported = fields.List(fields.String())
     mode = fields.String()
+    logs = fields.String(metadata={"enum": ["keep", "drop"]})
+    logsKept = fields.List(
+        fields.String(), metadata={"description": "Shops whose logs carried over to the import"}
+    )
+    cancelledMessages = fields.Integer(
+        metadata={"description": "Outbox messages of replaced shops not yet sent, cancelled"}
+    )

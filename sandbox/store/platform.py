@@ -81,19 +81,41 @@ def insert_shop(conn: Connection, shop: NewShop) -> int:
     return insert(conn, "shops", values)
 
 
-def delete_shop(conn: Connection, shop_id: int) -> None:
-    clear_shop(conn, shop_id)
+# What happened, as opposed to what is: a snapshot import may keep these for the shop it replaces.
+LOG_TABLES = ("journal", "history", "outbox")
+
+
+def delete_shop(conn: Connection, shop_id: int, keep_logs: bool = False) -> None:
+    clear_shop(conn, shop_id, keep_logs)
     delete(conn, "shops", {"id": shop_id})
 
 
-def clear_shop(conn: Connection, shop_id: int) -> None:
-    """Every row of one shop, on both sides (the fake app's rows by the shop's domain)."""
+def clear_shop(conn: Connection, shop_id: int, keep_logs: bool = False) -> None:
+    """Every row of one shop, on both sides (the fake app's rows by the shop's domain); with
+    ``keep_logs``, its journal, history and outbox stay (for :func:`adopt_logs`)."""
     shop = load_shop(conn, shop_id)
     if shop is not None:
         psp.clear_domain(conn, shop.domain)
     for table in SHOP_TABLES:
-        Scope(conn, shop_id).delete(table)
+        if not (keep_logs and table in LOG_TABLES):
+            Scope(conn, shop_id).delete(table)
     Scope(conn, shop_id).delete("clock")  # it follows the global clock again
+
+
+def adopt_logs(conn: Connection, old_shop_id: int, new_shop_id: int) -> int:
+    """A replaced shop's journal, history and outbox become its replacement's. What was still
+    to be sent is cancelled: it belongs to the state that was replaced. Returns how many
+    messages were cancelled."""
+    cancelled = conn.execute(
+        "UPDATE outbox SET state = 'cancelled', claimed_until = NULL "
+        "WHERE shop_id = ? AND state IN ('pending', 'sending')",
+        (old_shop_id,),
+    ).rowcount
+    for table in LOG_TABLES:
+        conn.execute(
+            f"UPDATE {table} SET shop_id = ? WHERE shop_id = ?", (new_shop_id, old_shop_id)
+        )
+    return int(cancelled)
 
 
 def wipe_shops(conn: Connection) -> None:

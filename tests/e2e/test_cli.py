@@ -142,10 +142,11 @@ def test_control_verbs(tmp_path):
 
         exported = run("snapshot", "export", str(tmp_path / "snap.yaml"), "--shop", "demo", *url)
         assert exported.returncode == 0 and (tmp_path / "snap.yaml").read_text().startswith("#")
-        assert (
-            "imported demo (merge)"
-            in run("snapshot", "import", str(tmp_path / "snap.yaml"), *url).stdout
-        )
+        imported = run("snapshot", "import", str(tmp_path / "snap.yaml"), *url).stdout
+        assert "imported demo (merge); logs keep (demo)" in imported
+        dropped = run("snapshot", "import", str(tmp_path / "snap.yaml"), "--logs", "drop", *url)
+        assert "logs drop (none replaced)" in dropped.stdout
+        assert run("journal", "--count", "--kind", "app.payment", *url).stdout.strip() == "0"
 
         assert run("deliveries", *url).stdout.strip() == "(no deliveries)"
         assert run("deliveries", "redeliver", "999", *url).returncode == 1

@@ -45,7 +45,13 @@ def test_export_import_export_is_identical_and_behaves_the_same(driver, tmp_path
             data=exported.text.encode(),
             headers={"Content-Type": "application/yaml"},
         )
-        assert imported.json() == {"imported": [driver.shop.handle], "mode": "merge"}
+        assert imported.json() == {
+            "imported": [driver.shop.handle],
+            "mode": "merge",
+            "logs": "keep",
+            "logsKept": [],  # a shop new to this sandbox has no logs here
+            "cancelledMessages": 0,
+        }
         again = other.control("GET", "/snapshots", params={"shop": driver.shop.handle})
         assert again.text == exported.text
         read = driver.shop.headers("read_payments_transaction")
@@ -115,3 +121,74 @@ def test_replace_mode_and_bad_snapshots(driver, tmp_path):
         unmarked = other.control("POST", "/snapshots", data=text.encode())  # curl's form type
         assert unmarked.status_code == 415 and "application/yaml" in unmarked.json()["error"]
         assert other.control("GET", "/snapshots", params={"shop": "ghost"}).status_code == 404
+
+
+def _import_back(driver, text: str, logs: str | None = None) -> dict:
+    params = {"logs": logs} if logs else {}
+    response = driver.sandbox.control(
+        "POST", "/snapshots", params=params, data=text.encode(), headers=YAML
+    )
+    assert response.status_code == 200, response.text
+    # The shop's own clock is not part of a snapshot: freeze it again where it stood.
+    driver.sandbox.control(
+        "POST", "/clock", json={"shop": driver.shop.handle, "frozen": True, "now": driver.now()}
+    )
+    return response.json()
+
+
+def _journal_count(driver, payment_id: str) -> int:
+    params = {"shop": driver.shop.handle, "paymentId": payment_id}
+    return driver.sandbox.control("GET", "/journal/count", params=params).json()["count"]
+
+
+def _history(driver, payment_id: str) -> list[dict]:
+    params = {"shop": driver.shop.handle}
+    response = driver.sandbox.control("GET", f"/payments/{payment_id}/history", params=params)
+    return response.json()["history"]
+
+
+def test_importing_over_a_shop_keeps_its_logs_and_cancels_what_was_not_sent(driver):
+    """The journal, history and outbox of a shop a snapshot replaces carry over by default;
+    what was still to be sent belonged to the replaced state, so it is cancelled, not sent
+    into the restored one."""
+    paid = driver.checkout()
+    driver.drain()
+    text = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle}).text
+    later = driver.checkout(magic="delayed_result")  # its result is due in 30 s
+    driver.drain()
+    journaled, history = _journal_count(driver, paid), _history(driver, paid)
+    assert journaled > 0 and history
+
+    result = _import_back(driver, text)
+    assert result["logs"] == "keep" and result["logsKept"] == [driver.shop.handle]
+    assert result["cancelledMessages"] >= 1  # the delayed result, and its status query
+    assert _journal_count(driver, paid) == journaled
+    after = _history(driver, paid)
+    assert [h for h in after if h["event"] != "fixture"] == [
+        h for h in history if h["event"] != "fixture"
+    ]
+    fixture = [h for h in after if h["event"] == "fixture"]
+    assert len(fixture) == 1 + sum(h["event"] == "fixture" for h in history)  # the import
+    assert driver.detail(paid)["state"] == "paid"
+    driver.advance("2m")
+    assert _journal_count(driver, later) > 0  # what happened to it is still on record ...
+    gone = driver.sandbox.control("GET", f"/payments/{later}", params={"shop": driver.shop.handle})
+    assert gone.status_code == 404  # ... but the restored state never had it, nor gets it
+    cancelled = driver.sandbox.control(
+        "GET", "/outbox", params={"shop": driver.shop.handle, "paymentId": later}
+    ).json()["messages"]
+    assert cancelled and {m["state"] for m in cancelled} <= {"cancelled", "delivered"}
+
+
+def test_importing_with_logs_drop_starts_the_shop_afresh(driver):
+    paid = driver.checkout()
+    driver.drain()
+    text = driver.sandbox.control("GET", "/snapshots", params={"shop": driver.shop.handle}).text
+    result = _import_back(driver, text, logs="drop")
+    assert result["logs"] == "drop" and result["logsKept"] == []
+    assert _journal_count(driver, paid) == 0
+    assert driver.detail(paid)["state"] == "paid"  # the state itself came back
+    bad = driver.sandbox.control(
+        "POST", "/snapshots", params={"logs": "maybe"}, data=text.encode(), headers=YAML
+    )
+    assert bad.status_code == 400 and "logs" in bad.json()["details"]
