@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The suite runs on two processes (pytest-xdist; each file's tests stay together).
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: run test proof lint format spec bench clean
 
@@ -21,11 +23,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The tests marked `proof` at full size: longer fuzzing, bigger bursts, soak and crash runs.
 proof: $(STAMP)
-	GENSTORE_SANDBOX_PROOF=1 $(BIN)/python -m pytest -m proof $(PYTEST_ARGS)
+	GENSTORE_SANDBOX_PROOF=1 $(BIN)/python -m pytest $(PYTEST_WORKERS) -m proof $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from apispec import BasePlugin
 from flask import Flask
 
 from sandbox import __version__
@@ -18,7 +19,14 @@ from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration
 from sandbox.docs import register_docs
 from sandbox.faults import Faults
-from sandbox.http import Api, GuardResponses, install_error_handlers, install_request_hooks
+from sandbox.http import (
+    Api,
+    GuardResponses,
+    Int64PathParameters,
+    document_wire_alternatives,
+    install_error_handlers,
+    install_request_hooks,
+)
 from sandbox.http.blueprint import BoundedInt
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
@@ -188,9 +196,12 @@ def create_app(
                 f"{prefix}API_SPEC_OPTIONS": {"info": {"description": description}},
             }
         )
-        plugins = [control_guard_responses()] if name == "control" else []
+        plugins: list[BasePlugin] = [Int64PathParameters()]
+        if name == "control":
+            plugins.append(control_guard_responses())
         api = Api(app, config_prefix=prefix, spec_kwargs={"extra_plugins": plugins})
         api.register_field(Flag, "string", None)  # booleans go over the wire as strings
+        api.ma_plugin.converter.add_attribute_function(document_wire_alternatives)
         api.spec.components.security_scheme(
             "accessToken", {"type": "apiKey", "in": "header", "name": "X-Genstore-Access-Token"}
         )

@@ -211,7 +211,9 @@ class Outbox:
         while time.monotonic() < end:
             sent = self.deliver_due()
             delivered += sent
-            if sent == 0 and not self._in_flight():
+            # Nothing in flight, then nothing due, in that order: what an attempt in flight
+            # makes due is stored before that attempt ends, so this second look sees it.
+            if sent == 0 and not self._in_flight() and self._due_count() == 0:
                 break
             if sent == 0:
                 self._stop.wait(0.01)  # another thread is sending one; its answer may add more

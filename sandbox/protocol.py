@@ -124,7 +124,14 @@ class Flag(fields.Boolean):
 
     truthy = {True, "true", "True", "TRUE"}
     falsy = {False, "false", "False", "FALSE"}
+    # Documented as a string enum or a JSON boolean (sandbox.http.document_wire_alternatives).
+    OPENAPI_ALTERNATIVES = ("boolean",)
     default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool | str):  # 1 == True in Python; on the wire it is not
+            raise self.make_error("invalid", input=value)
+        return bool(super()._deserialize(value, attr, data, **kwargs))
 
     def __init__(self, **kwargs: Any):
         metadata = dict(kwargs.pop("metadata", {}))
@@ -133,7 +140,7 @@ class Flag(fields.Boolean):
             f"{text} ({'a' if not text else 'A'} boolean in the seeds, sent as the string "
             '"true" or "false"; JSON true and false are accepted too)'
         ).strip()
-        metadata.setdefault("enum", ["true", "false"])
+        metadata.setdefault("enum", ["true", "false", "True", "False", "TRUE", "FALSE"])
         super().__init__(metadata=metadata, **kwargs)
 
 

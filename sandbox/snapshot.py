@@ -224,6 +224,22 @@ def flow_depth(text: str) -> int:
     return max(deepest, indent // 2)
 
 
+def _check_shape(text: str) -> None:
+    """A snapshot is a YAML mapping naming its shops (a fixture file without them would fall
+    back to the bundled shops, which is not what an import means)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return  # the fixture loader names the line that is wrong
+    if not isinstance(document, dict) or "shops" not in document:
+        got = type(document).__name__ if not isinstance(document, dict) else "no shops section"
+        raise ApiError(
+            f"Invalid snapshot: a YAML mapping with a 'shops' section is expected ({got})",
+            details={"snapshot": ["a YAML mapping with a 'shops' section"]},
+            status=400,
+        )
+
+
 def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
@@ -263,6 +279,7 @@ def import_snapshot(
             details={"snapshot": [f"nested deeper than {MAX_DEPTH} levels"]},
             status=400,
         )
+    _check_shape(text)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.yaml"
         path.write_text(text, encoding="utf-8")

@@ -14,6 +14,8 @@ from sandbox.testing.live import LiveSandbox
 from tests.contract import ContractClient
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every status the documents promise must be one some test saw (tests/status_coverage.py).
+pytest_plugins = ["tests.status_coverage"]
 FIXTURES = ROOT / "fixtures"
 
 # `make proof` sets this: the tests marked `proof` run at their full size (longer than the

@@ -13,13 +13,13 @@ from sandbox.control import schemas as s
 from sandbox.control.service import ClockChange
 from sandbox.core.machine import GUARD_HELP
 from sandbox.faults import KINDS as FAULT_KINDS
-from sandbox.http import Blueprint, ErrorSchema
+from sandbox.http import ErrorSchema, StrictBlueprint
 from sandbox.platform.checkout import AppRegistration, CheckoutRequest
 from sandbox.platform.webhooks import TOPICS
 from sandbox.services import services
 from sandbox.store.platform import count_shops
 
-control = Blueprint(
+control = StrictBlueprint(
     "control", __name__, url_prefix="/_sandbox", description="Drive and inspect the sandbox."
 )
 
@@ -91,6 +91,7 @@ def reset(body):
 @control.route("/clock", methods=["GET"])
 @control.arguments(s.ClockQuery, location="query")
 @control.response(200, s.ClockView)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
 def get_clock(query):
     """The sandbox clock, or a shop's"""
     return services().control.clock_view(query.get("shop"))
@@ -99,6 +100,7 @@ def get_clock(query):
 @control.route("/clock", methods=["POST"])
 @control.arguments(s.ClockChange)
 @control.response(200, s.ClockView)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
 def change_clock(body):
     """Freeze, set, unfreeze or advance the clock (applied in that order)"""
     return services().control.change_clock(
@@ -265,6 +267,7 @@ def magic_values():
 @control.route("/outbox", methods=["GET"])
 @control.arguments(s.OutboxQuery, location="query")
 @control.response(200, s.OutboxList)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
 def outbox(query):
     """Outbound messages, newest first (``limit``, 200 by default)"""
     return {"messages": services().control.outbox_messages(query)}
@@ -396,12 +399,30 @@ def export_snapshot(query):
     return Response(text, mimetype="application/yaml")
 
 
+# A snapshot is a fixture file: a YAML mapping of these sections (sandbox.core.fixtures checks
+# each in full when it is imported).
+SNAPSHOT_DOCUMENT = {
+    "type": "object",
+    "required": ["shops"],
+    "properties": {
+        section: {"type": kind}
+        for section, kind in (
+            ("shops", "array"),
+            ("fee_rules", "object"),
+            ("psp", "object"),
+            ("machines", "object"),
+            ("magic", "array"),
+        )
+    },
+}
+
+
 @control.route("/snapshots", methods=["POST"])
 @control.arguments(s.ImportQuery, location="query")
 @control.doc(
     requestBody={
         "required": True,
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
+        "content": {"application/yaml": {"schema": SNAPSHOT_DOCUMENT}},
         "description": "A snapshot from GET /_sandbox/snapshots (or any fixture file)",
     }
 )

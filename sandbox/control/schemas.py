@@ -9,6 +9,19 @@ from sandbox.platform.schemas import Strict
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 
 
+class JsonBoolean(fields.Boolean):
+    """JSON true or false, nothing else: the control API is JSON, and marshmallow's usual
+    "yes", 1 or "on" would hide a caller's mistake."""
+
+    truthy = {True}
+    falsy = {False}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):  # 1 == True in Python; in JSON it is not
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class Health(ma.Schema):
     status = fields.String(metadata={"example": "ok"})
     version = fields.String()
@@ -28,7 +41,7 @@ class App(ma.Schema):
     clientId = fields.String()
     clientSecret = fields.String()
     scopes = fields.List(fields.String())
-    activated = fields.Boolean()
+    activated = JsonBoolean()
     captureFlag = fields.String(metadata={"enum": list(CAPTURE_FLAG_READINGS)})
     urls = fields.Dict(
         keys=fields.String(), values=fields.String(), metadata={"description": "The app's URLs"}
@@ -46,10 +59,10 @@ class Shop(ma.Schema):
     currency = fields.String()
     utcOffset = fields.String()
     rateLimit = fields.Dict(allow_none=True, metadata={"description": "null: no limit"})
-    shopDomainHeader = fields.Boolean(
+    shopDomainHeader = JsonBoolean(
         metadata={"description": "Requests to apps carry X-Genstore-Shop-Domain (not Genstore's)"}
     )
-    strict = fields.Boolean(
+    strict = JsonBoolean(
         metadata={"description": "A non-conforming app answer counts as a failed request"}
     )
     tokens = fields.List(fields.Nested(Token))
@@ -61,7 +74,7 @@ class ShopList(ma.Schema):
 
 
 class RateLimitOverride(Strict):
-    enabled = fields.Boolean(load_default=True)
+    enabled = JsonBoolean(load_default=True)
     size = fields.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
     perSecond = fields.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
 
@@ -78,13 +91,13 @@ class CreateShop(Strict):
     rateLimit = fields.Nested(
         RateLimitOverride, metadata={"description": "Override the template's rate limit"}
     )
-    shopDomainHeader = fields.Boolean(
+    shopDomainHeader = JsonBoolean(
         metadata={
             "description": "A sandbox extension, not in Genstore's docs: send "
             "X-Genstore-Shop-Domain with every request to an app (default: the template's)"
         }
     )
-    strict = fields.Boolean(
+    strict = JsonBoolean(
         metadata={
             "description": "Treat an app's answer that breaks seed 001 as a failed request, as "
             "a careful platform would (default: the template's; else record and go on)"
@@ -111,10 +124,10 @@ class ClockChange(Strict):
             "every shop without its own follows"
         }
     )
-    own = fields.Boolean(
+    own = JsonBoolean(
         metadata={"description": "With shop, false: drop the shop's clock; it follows the global"}
     )
-    frozen = fields.Boolean(metadata={"description": "true freezes the clock, false lets it run"})
+    frozen = JsonBoolean(metadata={"description": "true freezes the clock, false lets it run"})
     now = fields.String(metadata={"description": "Set the time (ISO-8601 with offset)"})
     advance = fields.Raw(
         metadata={
@@ -126,9 +139,9 @@ class ClockChange(Strict):
 
 class ClockView(ma.Schema):
     shop = fields.String(allow_none=True, metadata={"description": "null: the global clock"})
-    own = fields.Boolean(metadata={"description": "The shop keeps a clock of its own"})
+    own = JsonBoolean(metadata={"description": "The shop keeps a clock of its own"})
     now = fields.String()
-    frozen = fields.Boolean()
+    frozen = JsonBoolean()
     offsetSeconds = fields.Float(allow_none=True)
     outbox = fields.Dict(metadata={"description": "What moving the clock delivered"})
 
@@ -178,7 +191,7 @@ class PaymentDetail(ma.Schema):
     capturedAmount = fields.String()
     refundedAmount = fields.String()
     currency = fields.String()
-    manualCapture = fields.Boolean()
+    manualCapture = JsonBoolean()
     channelPaymentId = fields.String(allow_none=True)
     operations = fields.List(fields.Nested(OperationView))
     violations = fields.List(
@@ -251,8 +264,8 @@ class Checkout(Strict):
     card = fields.String(metadata={"example": "4242424242424242"})
     magic = fields.String(metadata={"description": "A magic value's name, e.g. insufficient_funds"})
     holder = fields.String(metadata={"description": "The card holder's name"})
-    manualCapture = fields.Boolean(load_default=False)
-    offsite = fields.Boolean(load_default=False)
+    manualCapture = JsonBoolean(load_default=False)
+    offsite = JsonBoolean(load_default=False)
 
 
 class CheckoutResult(ma.Schema):
@@ -265,8 +278,8 @@ class CheckoutResult(ma.Schema):
     app = fields.String()
     amount = fields.String()
     currency = fields.String()
-    manualCapture = fields.Boolean()
-    offsite = fields.Boolean()
+    manualCapture = JsonBoolean()
+    offsite = JsonBoolean()
     cardLast4 = fields.String(allow_none=True)
     state = fields.String()
 
@@ -324,7 +337,7 @@ class RegisterApp(Strict):
             "for an app configured before it is registered"
         },
     )
-    activated = fields.Boolean(
+    activated = JsonBoolean(
         load_default=False,
         metadata={
             "description": "As if the app had reported ready through account_authorize "

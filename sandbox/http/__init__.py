@@ -3,7 +3,17 @@ error rendering, and the request hooks (journal, faults). It knows no side of th
 what it needs of them (which shop and payment a request is about) is passed in by
 ``create_app``."""
 
-from sandbox.http.blueprint import JSON, Api, Blueprint, ErrorSchema, GuardResponses, dump_json
+from sandbox.http.blueprint import (
+    JSON,
+    Api,
+    Blueprint,
+    ErrorSchema,
+    GuardResponses,
+    Int64PathParameters,
+    StrictBlueprint,
+    document_wire_alternatives,
+    dump_json,
+)
 from sandbox.http.errors import install_error_handlers
 from sandbox.http.hooks import RequestFacts, install_request_hooks
 
@@ -13,7 +23,10 @@ __all__ = [
     "Blueprint",
     "ErrorSchema",
     "GuardResponses",
+    "Int64PathParameters",
     "RequestFacts",
+    "StrictBlueprint",
+    "document_wire_alternatives",
     "dump_json",
     "install_error_handlers",
     "install_request_hooks",

@@ -148,6 +148,23 @@ def _documentation_only(decorator):
     return apply
 
 
+class StrictQueryParser(Parser):
+    """Unknown query parameters are a 400 naming them (a typo such as ``?shopp=`` would
+    otherwise be silently ignored): for the sandbox's own API, not Genstore's."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **Parser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": "raise",
+        "querystring": "raise",
+    }
+
+
+class StrictBlueprint(Blueprint):
+    """A Blueprint whose query parameters are checked like its bodies."""
+
+    ARGUMENTS_PARSER = StrictQueryParser()
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
@@ -178,3 +195,39 @@ class GuardResponses(BasePlugin):
                     str(status), {"description": description, "content": {JSON: error}}
                 )
             operation.setdefault("security", [{}, {self.scheme: []}])
+
+
+_STRING_KEYWORDS = ("type", "enum", "format", "minLength", "maxLength", "pattern")
+
+
+def document_wire_alternatives(self, field, ret, **kwargs):
+    """A marshmallow-to-OpenAPI attribute function: a field that also takes other JSON types
+    (``OPENAPI_ALTERNATIVES``: a string field that accepts numbers, a flag that accepts JSON
+    booleans) is documented as ``anyOf`` the string and those types."""
+    alternatives = getattr(field, "OPENAPI_ALTERNATIVES", ())
+    if not alternatives or ret.get("type") != "string":
+        return {}
+    string = {key: ret.pop(key) for key in _STRING_KEYWORDS if key in ret}
+    return {"anyOf": [string, *({"type": kind} for kind in alternatives)]}
+
+
+class Int64PathParameters(BasePlugin):
+    """Integer path parameters hold what the store keeps, 0 to 2^63-1 (``BoundedInt``); a
+    larger one is a 400, so every operation with one documents it."""
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        bounded = False
+        for parameter in parameters or []:
+            schema = parameter.get("schema", {}) if isinstance(parameter, dict) else {}
+            if parameter.get("in") == "path" and schema.get("type") == "integer":
+                schema.update(format="int64", minimum=0, maximum=LARGEST_INT)
+                bounded = True
+        for operation in (operations or {}).values() if bounded else ():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault(
+                    "400",
+                    {
+                        "description": f"A path id beyond {LARGEST_INT}",
+                        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )

@@ -13,6 +13,8 @@ from sandbox.protocol import Flag
 class Text(fields.String):
     """A string, or a number or boolean given where the docs show a string."""
 
+    OPENAPI_ALTERNATIVES = ("number", "boolean")
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             return "true" if value else "false"

@@ -35,7 +35,11 @@ def test_status_on_an_app_call_is_retried(driver):
     )  # never sent
     driver.advance("1.5s")  # the backoff, stretched by up to half (jitter)
     assert driver.status(payment_id)["status"] == "2"
-    [listed] = driver.sandbox.control("GET", "/faults").json()["faults"]
+    [listed] = [
+        f
+        for f in driver.sandbox.control("GET", "/faults").json()["faults"]
+        if f["id"] == fault["id"]
+    ]
     assert (listed["fired"], listed["remaining"]) == (1, 0)
 
 
