@@ -24,6 +24,7 @@ from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store import platform as rows
 from sandbox.store.db import StoreError
 from sandbox.store.lock import StoreInUse, lock_store
+from sandbox.store.outbox import release_stale_claims
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +271,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         held = lock_store(settings.database_path, settings.self_url)
         fixtures = load_configured_fixtures(settings)
         db = prepare_store(settings, fixtures, reset=args.reset)
+        with db.write() as conn:  # what a stopped or killed sandbox was sending goes out again
+            release_stale_claims(conn)
     except FixtureError as exc:
         print(f"genstore-sandbox: the fixtures are invalid:\n{exc}", file=sys.stderr)
         return 1

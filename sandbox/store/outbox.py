@@ -187,6 +187,16 @@ def release_claims(conn: Connection, message_ids: list[int]) -> None:
     )
 
 
+def release_stale_claims(conn: Connection) -> int:
+    """Every claim in the store belongs to a sandbox that is gone (``serve`` holds the store's
+    lock, so no other is running): due again now, not when the claims would lapse."""
+    return int(
+        conn.execute(
+            "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE state = 'sending'"
+        ).rowcount
+    )
+
+
 def copy_message(conn: Connection, message_id: int, now: str) -> None:
     """The same message once more, due now."""
     conn.execute(
