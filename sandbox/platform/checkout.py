@@ -7,7 +7,9 @@ way. It never waits for the app: results come back through the callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +94,15 @@ class CheckoutService:
 
     # ---- checkout ---------------------------------------------------------------------------
 
+    def _fresh_id(self, prefix: str, now: datetime, taken: Callable[[str], object]) -> str:
+        """A Genstore-looking id no row of the shop has yet (checked inside the caller's write
+        transaction): six random digits a second collide at a few hundred checkouts a second,
+        and workers started with the same --seed draw the same digits."""
+        while True:
+            candidate = self.ids.numbered(prefix, now)
+            if taken(candidate) is None:
+                return candidate
+
     def checkout(self, request: CheckoutRequest) -> dict[str, Any]:
         shop = self._shop(request.shop)
         pan, holder, raw_amount = self._card_and_amount(request)
@@ -105,7 +116,9 @@ class CheckoutService:
             now = self.clock.now(shop.id)
             order_id = rows.next_order_id(conn, shop.id)
             legacy_id = rows.next_legacy_id(conn, shop.id)
-            payment_id = self.ids.numbered("PI", now)
+            payment_id = self._fresh_id(
+                "PI", now, lambda candidate: rows.load_payment(conn, shop.id, candidate)
+            )
             stamp = to_storage(now)
             rows.insert_order(
                 conn, Order(shop.id, order_id, f"{now:%Y%m%d%H%M%S}{order_id}", stamp)
@@ -258,7 +271,9 @@ class CheckoutService:
             if app is None:
                 raise Conflict(f"Payment {payment_id} has no payment app to ask")
             prefix = {"capture": "CA", "void": "VO", "refund": "RE"}[kind]
-            operation_id = self.ids.numbered(prefix, now)
+            operation_id = self._fresh_id(
+                prefix, now, lambda candidate: rows.load_operation(conn, shop.id, kind, candidate)
+            )
             initial = self.fixtures.machines[kind].initial
             formatted = money.format_amount(amount, payment.currency) if amount else None
             stamp = to_storage(now)

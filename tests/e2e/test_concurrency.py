@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from sandbox.testing.live import LiveSandbox
 from tests.e2e.conftest import Driver
 from tests.helpers import result_body
 
@@ -89,3 +90,18 @@ def test_of_fifty_concurrent_first_results_exactly_one_wins(unlimited):
         e for e in unlimited.timeline(payment_id) if e["type"] == "state" and e["from"] == "created"
     ]
     assert len(settled) == 1  # one transition out of created, not one per request
+
+
+def test_concurrent_checkouts_in_one_second_get_distinct_ids(tmp_path):
+    """Two workers started with the same --seed draw the same random digits, and the clock is
+    frozen on one second: every checkout still gets an id of its own (not a 500)."""
+    with LiveSandbox(data_dir=tmp_path, extra_args=("--seed", "7", "--rate-limit", "off")) as sb:
+        sb.control("POST", "/clock", json={"frozen": True})
+
+        def checkout(_):
+            response = sb.http.post(sb.url + "/_sandbox/checkouts", json={}, timeout=30)
+            return response.status_code, response.json().get("paymentId")
+
+        answers = _at_once(checkout, range(AT_ONCE))
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({payment_id for _, payment_id in answers}) == AT_ONCE
