@@ -124,6 +124,7 @@ def create_app(
             jitter=settings.outbox_jitter,
             retention=parse_duration(settings.outbox_retention),
             keep=settings.outbox_keep,
+            senders=settings.outbox_senders,
         ),
         journal,
         faults,

@@ -262,6 +262,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             parse_duration(settings.outbox_retention)
         except ValueError as exc:
             raise ValueError(f"GENSTORE_SANDBOX_OUTBOX_RETENTION: {exc}") from None
+        if settings.outbox_senders < 1:
+            raise ValueError("GENSTORE_SANDBOX_OUTBOX_SENDERS must be at least 1")
         if settings.outbox_keep < 0:
             raise ValueError("GENSTORE_SANDBOX_OUTBOX_KEEP cannot be negative")
         if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks

@@ -54,6 +54,8 @@ class OutboxSettings:
     retention: timedelta = timedelta(hours=1)
     keep: int = 10000
     prune_interval: float = 5.0
+    senders: int = 2  # delivering threads per process
+    claim_batch: int = 5  # messages one thread claims at a time
 
     def __post_init__(self) -> None:
         if not 0 <= self.jitter <= 1:
@@ -145,7 +147,7 @@ class Outbox:
         self.checks: dict[str, Callable[[Message, Outcome], Outcome]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._local = threading.local()
         self._pruned_at = 0.0
         # Claimed by this process: not yet sent, and being sent (handed back on stop).
@@ -184,10 +186,10 @@ class Outbox:
 
     # ---- delivering -------------------------------------------------------------------------
 
-    def deliver_due(self, limit: int = 20) -> int:
+    def deliver_due(self, limit: int | None = None) -> int:
         """Claim and send what is due now; returns how many were sent. Once :meth:`stop` ran,
         nothing more is sent (what was claimed and not sent is handed back)."""
-        claimed = self._claim(limit)
+        claimed = self._claim(limit or self.settings.claim_batch)
         with self._claims:
             self._unsent.update(message.id for message in claimed)
         sent = 0
@@ -411,9 +413,13 @@ class Outbox:
     # ---- the background worker --------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
-            self._thread.start()
+        """Start ``senders`` delivering threads: each claims a few due messages at a time, so
+        a slow receiver holds up one thread, not the whole outbox."""
+        if not self._threads:
+            for number in range(self.settings.senders):
+                thread = threading.Thread(target=self._run, name=f"outbox-{number}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self, grace: float = 0.0) -> None:
         """Send nothing more. Messages this process claimed and did not start are handed
@@ -425,8 +431,9 @@ class Outbox:
             unsent, self._unsent = list(self._unsent), set()
         self._wake.set()
         self._release(unsent)
-        if self._thread is not None and grace > 0:
-            self._thread.join(grace)
+        deadline = time.monotonic() + grace
+        for thread in self._threads if grace > 0 else ():
+            thread.join(max(deadline - time.monotonic(), 0))
         with self._claims:
             abandoned = list(self._sending)
         if grace > 0:

@@ -51,6 +51,8 @@ class Settings:
     # "2d"), and at most outbox_keep of them, so a long run's store stays bounded.
     outbox_retention: str = "1h"
     outbox_keep: int = 10000
+    # Delivering threads per worker process: a slow app holds up one, not the outbox.
+    outbox_senders: int = 2
     # The journal keeps this many exchanges; the oldest go first. "off" stops inbound
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000

@@ -107,3 +107,27 @@ def test_sigterm_waits_for_requests_in_flight(tmp_path):
     assert answers == [200]
     assert code == 0
     assert "SIGKILL" not in "".join(sandbox.output)
+
+
+def test_a_stuck_app_holds_up_one_sender_not_the_outbox(tmp_path):
+    """One worker, an app that never answers: the fake app's payments still settle at once
+    (the outbox has several delivering threads; the stuck request waits out its timeout on
+    one of them)."""
+    with IndependentApp() as app:
+        app.hang_next = 1
+        body = {"name": "stuck", "urls": app.urls(), "publicKey": app.public_key, "activated": True}
+        with LiveSandbox(data_dir=tmp_path, workers=1) as sandbox:
+            assert sandbox.control("POST", "/apps", json=body).status_code == 201
+            sandbox.control("POST", "/checkouts", json={"app": "stuck"})
+            deadline = time.monotonic() + 10
+            while not app.received and time.monotonic() < deadline:
+                time.sleep(0.02)  # the stuck request reaching the app (real time)
+            paid = sandbox.control("POST", "/checkouts", json={}).json()["paymentId"]
+            started = time.monotonic()
+            while time.monotonic() - started < 5:
+                if sandbox.control("GET", f"/payments/{paid}").json()["state"] == "paid":
+                    break
+                time.sleep(0.02)  # the other sender delivering (real time)
+            waited = time.monotonic() - started
+            app.release()
+    assert waited < 5, f"the fake app's payment waited {waited:.1f} s behind the stuck one"
