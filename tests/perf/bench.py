@@ -8,14 +8,19 @@ hits both alike. It measures the sandbox twice, both with ``--rate-limit off`` (
 2 requests per second would make any throughput figure meaningless): as ``serve`` runs
 otherwise (the journal records every request), and with ``--journal off`` as load tests
 should run it. Prints median
-requests/s, p50, p99 and the ratios; the goal is 0.8x the bare app or better. A benchmark,
-not a test: it never fails on a number.
+requests/s, p50, p99 and the ratios; the goal is 0.8x the bare app or better. Then the
+legacy order read (``GET /orders/{id}/payments``) next to the transaction read, full checkout
+flows settled per second (checkout, the encrypted request to the fake app, its callback,
+paid), and the time from start to the first 200, sandbox and bare app. Every figure also goes
+to a JSON file (``--json``, default ``bench-results.json``). A benchmark, not a test: it never
+fails on a number.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import re
 import shutil
 import statistics
@@ -23,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -33,6 +40,8 @@ from sandbox.testing.live import LiveSandbox
 PAYMENT = "PI0020261101000000001"
 TOKEN = "gst_demo_merchant_read"
 PATH = f"/api/202412/payment/{PAYMENT}"
+LEGACY_PATH = "/orders/1001/payments"
+LEGACY_TOKEN = "gst_demo_merchant_admin"
 GOAL = 0.8
 
 
@@ -50,7 +59,9 @@ def ensure_wrk() -> str:
     return found
 
 
-def run_wrk(wrk: str, url: str, seconds: int, connections: int) -> dict[str, float]:
+def run_wrk(
+    wrk: str, url: str, seconds: int, connections: int, token: str = TOKEN
+) -> dict[str, float]:
     command = [
         wrk,
         "-t2",
@@ -58,7 +69,7 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int) -> dict[str, flo
         f"-d{seconds}s",
         "--latency",
         "-H",
-        f"X-Genstore-Access-Token: {TOKEN}",
+        f"X-Genstore-Access-Token: {token}",
         url,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -123,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="per round (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--flows", type=int, default=1000, help="checkouts to settle (1000)")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args()
     wrk = ensure_wrk()
     settings = Settings()
@@ -158,11 +171,15 @@ def main() -> None:
         wait_for_workers(bare.url, settings.workers)
         urls = {name: server.url + PATH for name, server in servers.items()}
         urls["bare"] = bare.url + PATH
+        legacy_url = servers["journal"].url + LEGACY_PATH
         for url in urls.values():
             run_wrk(wrk, url, 2, args.connections)  # warm up
+        legacy: list[dict[str, float]] = []
         for _ in range(args.rounds):
             for name, url in urls.items():
                 results[name].append(run_wrk(wrk, url, args.seconds, args.connections))
+            legacy.append(run_wrk(wrk, legacy_url, args.seconds, args.connections, LEGACY_TOKEN))
+        flows = settle_flows(servers["journal"], args.flows)
     print(f"{'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (medians; rounds' req/s)")
     summary = {}
     for name, label in names.items():
@@ -178,8 +195,74 @@ def main() -> None:
         ratio = summary[name]["rps"] / summary["bare"]["rps"]
         verdict = "meets" if ratio >= GOAL else "misses"
         print(f"ratio {names[name]} / bare: {ratio:.2f}x ({verdict} the {GOAL}x goal)")
+    legacy_rps = median([r["rps"] for r in legacy])
+    slower = summary["journal"]["rps"] / legacy_rps
+    print(f"legacy GET {LEGACY_PATH}: {legacy_rps:.0f} req/s, {slower:.2f}x slower than the "
+          "transaction read (goal: within 1.5x)")  # fmt: skip
+    print(
+        f"full checkout flows, journal on: {flows['accepted']:.0f}/s accepted, "
+        f"{flows['settled']:.0f}/s settled ({args.flows} checkouts; goal 300/s)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        start = {"sandbox": first_200_seconds(Path(tmp)), "bare": bare_first_200_seconds(Path(tmp))}
+    print(f"start to first 200: sandbox {start['sandbox']:.2f} s, bare app {start['bare']:.2f} s "
+          "(goal 0.5 s)")  # fmt: skip
     if any(r["errors"] for runs in results.values() for r in runs):
         print("warning: wrk reported non-2xx responses or socket errors")
+    report = {
+        "reads": {name: {"median": summary[name], "rounds": results[name]} for name in names},
+        "legacy_read": {"median_rps": legacy_rps, "rounds": legacy},
+        "flows": flows,
+        "start_to_first_200_s": start,
+    }
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.json}")
+
+
+def settle_flows(server: LiveSandbox, count: int) -> dict[str, float]:
+    """``count`` checkouts from 16 clients, then wait until each one's callback has settled
+    it: accepted per second, and settled per second from the first checkout to the last."""
+    started = time.monotonic()
+
+    def checkout(_: int) -> None:
+        with requests.Session() as http:
+            http.post(server.url + "/_sandbox/checkouts", json={}, timeout=60)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(checkout, range(count)))
+    accepted = time.monotonic() - started
+    while True:
+        waiting = [
+            server.control("GET", "/outbox", params={"state": state, "limit": 1}).json()
+            for state in ("pending", "sending")
+        ]
+        if not any(listing["messages"] for listing in waiting):
+            break
+        time.sleep(0.05)  # the outbox settles them in real time
+    settled = time.monotonic() - started
+    return {"count": count, "accepted": count / accepted, "settled": count / settled}
+
+
+def first_200_seconds(data_dir: Path) -> float:
+    """From starting ``serve`` (fresh store, default fixtures) to its first 200."""
+    started = time.monotonic()
+    with LiveSandbox(data_dir=data_dir / "start", workers=Settings().workers):
+        return time.monotonic() - started
+
+
+def bare_first_200_seconds(data_dir: Path) -> float:
+    body = data_dir / "body.json"
+    body.write_text("{}")
+    started = time.monotonic()
+    bare = BareApp(body, Settings().workers, Settings().threads)
+    try:
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(bare.url + PATH, timeout=2).ok:
+                    return time.monotonic() - started
+            time.sleep(0.01)  # polling for readiness
+    finally:
+        bare.stop()
 
 
 @contextlib.contextmanager
