@@ -129,6 +129,13 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with the schema made once: given a class, webargs would build
+        an instance on every request (about 80 us each)."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def alt_response(self, *args, **kwargs):
         return _documentation_only(super().alt_response(*args, **kwargs))
 

@@ -112,12 +112,30 @@ class PlatformService:
             raise NotFound("Shop not found")
         return shop
 
-    def _order_payments(self, principal: Principal, order_id: int) -> tuple[Shop, list[Payment]]:
+    def _order_payments(
+        self, principal: Principal, order_id: int
+    ) -> tuple[Shop, tuple[Payment, ...]]:
+        """An order's payments, remembered as the transaction read is: until anything is
+        written or one of them reaches its next timeout."""
+        key = ("order_payments", principal.shop_id, order_id)
+        shop, payments, valid_until = self.db.memo(
+            key, lambda: self._load_order_payments(principal, order_id)
+        )
+        if valid_until is not None and self.clock.now(principal.shop_id) >= valid_until:
+            shop, payments, _ = self._load_order_payments(principal, order_id)
+        return shop, payments
+
+    def _load_order_payments(
+        self, principal: Principal, order_id: int
+    ) -> tuple[Shop, tuple[Payment, ...], Any]:
         conn = self.db.read()
         if rows.load_order(conn, principal.shop_id, order_id) is None:
             raise NotFound(f"Order {order_id} not found")
-        payments = [
+        payments = tuple(
             self.lifecycle.settled_payment(p, self.clock)
             for p in rows.load_order_payments(conn, principal.shop_id, order_id)
-        ]
-        return self._shop(principal.shop_id), payments
+        )
+        machine = self.fixtures.machines["payment"]
+        deadlines = [machine.next_deadline(p.state, p.state_entered_at) for p in payments]
+        valid_until = min((d for d in deadlines if d is not None), default=None)
+        return self._shop(principal.shop_id), payments, valid_until

@@ -3,6 +3,7 @@ Payment API (seed 003). Pure functions of records, machines and the shop's fee r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,7 @@ def expires_at(payment: Payment, machine: Machine) -> datetime | None:
     return None
 
 
-def available_payment(payments: list[Payment], machine: Machine) -> Payment | None:
+def available_payment(payments: Sequence[Payment], machine: Machine) -> Payment | None:
     """Only one payment per order is available: the paid one, else the newest still pending."""
     statuses = [(p, machine.view(p.state, "legacy_status")) for p in payments]
     paid = [p for p, status in statuses if status == "paid"]
