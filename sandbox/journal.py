@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ def mask(value: str) -> str:
     return "****" + value[-4:] if value else value
 
 
-def mask_headers(headers: dict[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+def mask_headers(headers: dict[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     pairs = headers.items() if isinstance(headers, dict) else headers
     return {k: mask(v) if k.lower() in SECRET_HEADERS else v for k, v in pairs}
 
@@ -86,7 +87,7 @@ class Exchange:
     method: str
     url: str
     path: str
-    request_headers: dict[str, str] | list[tuple[str, str]]
+    request_headers: dict[str, str] | Iterable[tuple[str, str]]
     request_body: str | bytes | None
     status: int | None
     response_headers: dict[str, str] | list[tuple[str, str]] | None

@@ -11,6 +11,7 @@ import time
 from typing import Protocol
 
 from flask import Flask, Response, after_this_request, current_app, g, request
+from werkzeug.datastructures import EnvironHeaders
 
 from sandbox.faults import Faults
 from sandbox.http.blueprint import JSON
@@ -87,19 +88,21 @@ def dropped_response() -> Response:
 def record_exchange(journal: Journal, facts: RequestFacts, response: Response) -> None:
     """Journal an inbound exchange: the request thread only gathers raw parts; masking and
     encoding happen when the journal writes (in its own thread under ``serve``)."""
-    path = request.path
-    query = request.environ.get("QUERY_STRING")
-    has_body = bool(request.content_length)
-    rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    path = req.path
+    query = req.environ.get("QUERY_STRING")
+    has_body = bool(req.content_length)
+    rule = req.url_rule.rule if req.url_rule is not None else "(no route)"
     journal.record(
         Exchange(
             direction="inbound",
             started_ns=g.journal_started_ns,
-            kind=f"{request.method} {rule}",
-            method=request.method,
+            kind=f"{req.method} {rule}",
+            method=req.method,
             url=f"{path}?{query}" if query else path,
             path=path,
-            request_headers=request.headers.to_wsgi_list(),
+            # A copy of the environ: the journal's thread reads the headers out of it later.
+            request_headers=EnvironHeaders(dict(req.environ)),
             request_body=_request_text() if has_body else None,
             status=response.status_code,
             response_headers=response.headers.to_wsgi_list(),
