@@ -47,7 +47,7 @@ from sandbox.psp.routes import EXTENSION as PSP_EXTENSION
 from sandbox.psp.routes import pages as psp_pages
 from sandbox.psp.service import PspService
 from sandbox.services import EXTENSION, Services
-from sandbox.settings import Settings, default_fixtures_dir
+from sandbox.settings import ENV_PREFIX, Settings, default_fixtures_dir
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
 from sandbox.store.seed import seed_all
@@ -87,6 +87,24 @@ def control_guard_responses() -> GuardResponses:
     )
 
 
+def outbox_settings(settings: Settings) -> OutboxSettings:
+    """The outbox's settings, from the sandbox's; a bad value is a ValueError naming the
+    environment variable (``serve`` builds them before starting any worker)."""
+    try:
+        retention = parse_duration(settings.outbox_retention)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}OUTBOX_RETENTION: {exc}") from None
+    return OutboxSettings(
+        self_url=settings.self_url,
+        timeout=settings.outbox_timeout,
+        max_attempts=settings.outbox_max_attempts,
+        jitter=settings.outbox_jitter,
+        retention=retention,
+        keep=settings.outbox_keep,
+        senders=settings.outbox_senders,
+    )
+
+
 def load_configured_fixtures(settings: Settings) -> Fixtures:
     return load_fixtures(settings.fixtures, defaults=default_fixtures_dir())
 
@@ -114,21 +132,7 @@ def create_app(
     ids = Ids(settings.seed)
     journal = Journal(db, clock, settings.journal_max_entries)
     faults = Faults(db, clock, settings.seed)
-    outbox = Outbox(
-        db,
-        clock,
-        OutboxSettings(
-            self_url=settings.self_url,
-            timeout=settings.outbox_timeout,
-            max_attempts=settings.outbox_max_attempts,
-            jitter=settings.outbox_jitter,
-            retention=parse_duration(settings.outbox_retention),
-            keep=settings.outbox_keep,
-            senders=settings.outbox_senders,
-        ),
-        journal,
-        faults,
-    )
+    outbox = Outbox(db, clock, outbox_settings(settings), journal, faults)
     # The platform: state changes tell the webhooks, in the same transaction.
     webhooks = Webhooks(db, clock, outbox)
     lifecycle = Lifecycle(db, fixtures.machines, PlatformEvents(webhooks, fixtures))

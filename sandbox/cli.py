@@ -18,7 +18,6 @@ from sandbox.cli_control import control_token_option
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.control.guard import exposure_warning
 from sandbox.core.fixtures import FixtureError, load_fixtures
-from sandbox.core.timefmt import parse_duration
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store import platform as rows
@@ -237,7 +236,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sandbox.app import load_configured_fixtures, prepare_store
+    from sandbox.app import load_configured_fixtures, outbox_settings, prepare_store
     from sandbox.server import serve
 
     try:
@@ -256,16 +255,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
-        if not 0 <= settings.outbox_jitter <= 1:
-            raise ValueError("GENSTORE_SANDBOX_OUTBOX_JITTER must be between 0 and 1")
-        try:
-            parse_duration(settings.outbox_retention)
-        except ValueError as exc:
-            raise ValueError(f"GENSTORE_SANDBOX_OUTBOX_RETENTION: {exc}") from None
-        if settings.outbox_senders < 1:
-            raise ValueError("GENSTORE_SANDBOX_OUTBOX_SENDERS must be at least 1")
-        if settings.outbox_keep < 0:
-            raise ValueError("GENSTORE_SANDBOX_OUTBOX_KEEP cannot be negative")
+        outbox_settings(settings)  # refused here, with its variable's name, not in a worker
         if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         check_port_free(settings.host, settings.port)

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sandbox.client import DEFAULT_URL, TOKEN_ENV, ClientError, SandboxClient
+from sandbox.client import DEFAULT_URL, ClientError, SandboxClient
+from sandbox.settings import CONTROL_TOKEN_ENV
 
 
 def add_commands(commands) -> None:
@@ -103,7 +104,7 @@ def control_token_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--control-token",
         metavar="TOKEN",
-        help=f"the sandbox's control token (default ${TOKEN_ENV}, if set)",
+        help=f"the sandbox's control token (default ${CONTROL_TOKEN_ENV}, if set)",
     )
 
 

@@ -9,10 +9,9 @@ from typing import Any
 
 import requests
 
-from sandbox.settings import ENV_PREFIX
+from sandbox.settings import CONTROL_TOKEN_ENV
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-TOKEN_ENV = ENV_PREFIX + "CONTROL_TOKEN"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -27,7 +26,7 @@ class ControlSession(requests.Session):
 
     def __init__(self, token: str | None = None):
         super().__init__()
-        self.control_token = token or os.environ.get(TOKEN_ENV) or None
+        self.control_token = token or os.environ.get(CONTROL_TOKEN_ENV) or None
 
     def request(  # type: ignore[override]
         self, method: str, url: str, *args: Any, **kwargs: Any

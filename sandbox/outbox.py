@@ -58,8 +58,17 @@ class OutboxSettings:
     claim_batch: int = 5  # messages one thread claims at a time
 
     def __post_init__(self) -> None:
+        # Named as the environment variables that set them (sandbox.app.outbox_settings).
         if not 0 <= self.jitter <= 1:
-            raise ValueError(f"the outbox jitter must be between 0 and 1, got {self.jitter:g}")
+            raise ValueError(
+                f"GENSTORE_SANDBOX_OUTBOX_JITTER must be between 0 and 1, got {self.jitter:g}"
+            )
+        if self.senders < 1:
+            raise ValueError(
+                f"GENSTORE_SANDBOX_OUTBOX_SENDERS must be at least 1, got {self.senders}"
+            )
+        if self.keep < 0:
+            raise ValueError(f"GENSTORE_SANDBOX_OUTBOX_KEEP cannot be negative, got {self.keep}")
 
 
 @dataclass(frozen=True)

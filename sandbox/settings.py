@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_PREFIX = "GENSTORE_SANDBOX_"
+# Read by serve (the token it requires) and by every client of the control API (the one sent).
+CONTROL_TOKEN_ENV = ENV_PREFIX + "CONTROL_TOKEN"
 
 
 def default_fixtures_dir() -> Path:

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sandbox.errors import Forbidden, Unauthorized, UnsupportedMediaType
-from sandbox.settings import ENV_PREFIX
+from sandbox.settings import CONTROL_TOKEN_ENV
 
-TOKEN_ENV = ENV_PREFIX + "CONTROL_TOKEN"
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a change may be sent as; none of them is a type a page may send without a preflight.
@@ -79,7 +78,7 @@ class ControlGuard:
             if not hmac.compare_digest(presented.encode(), self.token.encode()):
                 raise Unauthorized(
                     "This sandbox requires its control token: send 'Authorization: Bearer "
-                    f"<token>' (the CLI and the Python client read ${TOKEN_ENV})",
+                    f"<token>' (the CLI and the Python client read ${CONTROL_TOKEN_ENV})",
                     headers={"WWW-Authenticate": 'Bearer realm="genstore-sandbox control"'},
                 )
         if method.upper() not in SAFE_METHODS:
@@ -109,5 +108,5 @@ def exposure_warning(bound_host: str, token: str | None) -> str | None:
     return (
         f"warning: listening on {where} without a control token: anyone who can reach this "
         "port can reset the sandbox, move its clock and read every shop's tokens. Set "
-        f"--control-token or ${TOKEN_ENV} (see README, Security)."
+        f"--control-token or ${CONTROL_TOKEN_ENV} (see README, Security)."
     )

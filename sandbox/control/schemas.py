@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from sandbox.platform.schemas import Strict
 from sandbox.protocol import CAPTURE_FLAG_READINGS
+from sandbox.store.outbox import STATES
 
 
 class JsonBoolean(fields.Boolean):
@@ -378,11 +379,7 @@ class OutboxQuery(ma.Schema):
     shop = fields.String()
     paymentId = fields.String()
     kind = fields.String(metadata={"description": "e.g. psp.payment_result, app.payment"})
-    state = fields.String(
-        validate=validate.OneOf(
-            ["pending", "sending", "delivered", "failed", "rejected", "cancelled"]
-        )
-    )
+    state = fields.String(validate=validate.OneOf(STATES))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 

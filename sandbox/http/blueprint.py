@@ -180,6 +180,15 @@ class Api(flask_smorest.Api):
         """Errors are handled once, app-wide, by :func:`install_error_handlers`."""
 
 
+def _error_response(description: str) -> dict:
+    """An OpenAPI response in Genstore's error shape; a fresh dict each time (the YAML
+    dump would alias a shared one)."""
+    return {
+        "description": description,
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
 class GuardResponses(BasePlugin):
     """Documents what a guard in front of every operation of a surface may answer:
     ``always`` on every operation, ``changes`` on those that change state, and an optional
@@ -197,10 +206,7 @@ class GuardResponses(BasePlugin):
                 continue
             answers = {**self.always, **({} if method in self.SAFE else self.changes)}
             for status, description in answers.items():
-                error = {"schema": {"$ref": "#/components/schemas/Error"}}
-                operation["responses"].setdefault(
-                    str(status), {"description": description, "content": {JSON: error}}
-                )
+                operation["responses"].setdefault(str(status), _error_response(description))
             operation.setdefault("security", [{}, {self.scheme: []}])
 
 
@@ -232,9 +238,5 @@ class Int64PathParameters(BasePlugin):
         for operation in (operations or {}).values() if bounded else ():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault(
-                    "400",
-                    {
-                        "description": f"A path id beyond {LARGEST_INT}",
-                        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
+                    "400", _error_response(f"A path id beyond {LARGEST_INT}")
                 )

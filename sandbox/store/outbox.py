@@ -209,6 +209,7 @@ def copy_message(conn: Connection, message_id: int, now: str) -> None:
 
 
 FINISHED = ("delivered", "failed", "rejected", "cancelled")
+STATES = ("pending", "sending", *FINISHED)
 
 
 def prune(conn: Connection, finished_before: Now, keep: int) -> int:

@@ -22,7 +22,8 @@ from typing import Any
 
 import requests
 
-from sandbox.client import TOKEN_ENV, ControlSession
+from sandbox.client import ControlSession
+from sandbox.settings import CONTROL_TOKEN_ENV
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -83,7 +84,7 @@ class LiveSandbox(Sandbox):
         :meth:`interrupt` can send Ctrl-C to it as a terminal would (arbiter and workers)."""
         # The URL is known once the server listens; its control token, if the environment
         # gives it one, is ours too.
-        super().__init__(token=(env or {}).get(TOKEN_ENV))
+        super().__init__(token=(env or {}).get(CONTROL_TOKEN_ENV))
         self.data_dir = Path(data_dir)
         self.fixtures = fixtures
         self.workers = workers

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from sandbox.client import TOKEN_ENV
+from sandbox.settings import CONTROL_TOKEN_ENV
 from sandbox.testing.live import LiveSandbox
 
 TOKEN = "team-sandbox-token"
@@ -20,15 +20,15 @@ TOKEN = "team-sandbox-token"
 
 @pytest.fixture(scope="module")
 def tokened(tmp_path_factory):
-    env = {TOKEN_ENV: TOKEN}
+    env = {CONTROL_TOKEN_ENV: TOKEN}
     with LiveSandbox(data_dir=tmp_path_factory.mktemp("tokened"), workers=1, env=env) as sandbox:
         yield sandbox
 
 
 def cli(*args, token: str | None = None):
-    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    env = {k: v for k, v in os.environ.items() if k != CONTROL_TOKEN_ENV}
     if token is not None:
-        env[TOKEN_ENV] = token
+        env[CONTROL_TOKEN_ENV] = token
     return subprocess.run(
         [sys.executable, "-m", "sandbox", *args],
         capture_output=True,
