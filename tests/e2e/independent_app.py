@@ -16,6 +16,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, request
 from werkzeug.serving import make_server
 
+# Werkzeug compiles each route with ``ast``; CPython 3.11 before 3.11.8 can fail that when
+# several threads compile at once ("AST constructor recursion depth mismatch", gh-106905), and
+# the verify test builds two dozen of these apps in parallel threads.
+_BUILDING = threading.Lock()
+
 
 class IndependentApp:
     def __init__(self, port: int = 0, key: ec.EllipticCurvePrivateKey | None = None):
@@ -35,7 +40,9 @@ class IndependentApp:
         self._release = threading.Event()
         self.platform_url = ""
         self.token = ""
-        self._server = make_server("127.0.0.1", port, self._build(), threaded=True)
+        with _BUILDING:
+            app = self._build()
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
