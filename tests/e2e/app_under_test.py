@@ -20,7 +20,7 @@ import requests
 from flask import Flask, redirect, request
 from werkzeug.serving import make_server
 
-from tests.e2e.independent_app import IndependentApp
+from tests.e2e.independent_app import BUILDING, IndependentApp
 
 DECLINE, THREE_DS = "4000000000000002", "4000002760003184"
 
@@ -37,7 +37,9 @@ class AppUnderTest:
         self._ids = itertools.count(1)
         self._outbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self._stop = threading.Event()
-        self._server = make_server("127.0.0.1", 0, self._build(), threaded=True)
+        with BUILDING:  # one thread at a time (see independent_app.BUILDING)
+            app = self._build()
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._threads = [
             threading.Thread(target=self._server.serve_forever, daemon=True),

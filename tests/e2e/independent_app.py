@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 # Werkzeug compiles each route with ``ast``; CPython 3.11 before 3.11.8 can fail that when
 # several threads compile at once ("AST constructor recursion depth mismatch", gh-106905), and
 # the verify test builds two dozen of these apps in parallel threads.
-_BUILDING = threading.Lock()
+BUILDING = threading.Lock()
 
 
 class IndependentApp:
@@ -40,7 +40,7 @@ class IndependentApp:
         self._release = threading.Event()
         self.platform_url = ""
         self.token = ""
-        with _BUILDING:
+        with BUILDING:
             app = self._build()
         self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
