@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from apispec import BasePlugin
 from flask import Flask
@@ -14,7 +15,7 @@ from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
 from sandbox.control.service import ControlService
 from sandbox.core.clock import Clock
 from sandbox.core.crypto import CardKeys
-from sandbox.core.fixtures import Fixtures, load_fixtures
+from sandbox.core.fixtures import Fixtures, load_fixtures, source_digest
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import parse_duration
 from sandbox.docs import register_docs
@@ -48,9 +49,10 @@ from sandbox.psp.routes import pages as psp_pages
 from sandbox.psp.service import PspService
 from sandbox.services import EXTENSION, Services
 from sandbox.settings import ENV_PREFIX, Settings, default_fixtures_dir
+from sandbox.store import templates
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database
-from sandbox.store.seed import seed_all
+from sandbox.store.seed import keep_bulk, seed_all
 
 # Which blueprints make up each OpenAPI document.
 SURFACES = {
@@ -118,6 +120,36 @@ def prepare_store(settings: Settings, fixtures: Fixtures, reset: bool = False) -
             if reset or db.get_meta("seeded_at") is None:
                 seed_all(db, fixtures, load_clock(db).now())
     return db
+
+
+# The modules whose classes the store's copy of the fixtures is made of: a change to any of
+# them (a new sandbox, or a developer's edit) means loading the fixture files again.
+_FIXTURE_CODE = ("core/fixtures.py", "core/machine.py", "core/magic.py", "core/money.py")
+
+
+def prepare_for_serving(settings: Settings, reset: bool = False) -> tuple[Fixtures, bool]:
+    """What ``serve`` does once before its workers start (in a process of its own, so the
+    memory that parsing a large fixture takes is given back when it ends): the schema; the
+    fixtures loaded and checked; the store seeded when new (or ``reset``); the fixtures' bulk
+    written to the store. Returns the fixtures without their bulk, which every worker gets,
+    and whether the files were parsed: files unchanged since the last start are not."""
+    db = Database(settings.database_path)
+    db.ensure_schema()
+    package = Path(__file__).parent
+    digest = source_digest(
+        settings.fixtures, default_fixtures_dir(), [package / name for name in _FIXTURE_CODE]
+    )
+    light = templates.load_light(db.read(), digest, db.path)
+    if light is not None:
+        if reset or db.get_meta("seeded_at") is None:
+            seed_all(db, light, load_clock(db).now())  # the bulk streams from the store
+        return light, False
+    fixtures = load_configured_fixtures(settings)
+    prepare_store(settings, fixtures, reset)
+    with db.write() as conn:
+        light = keep_bulk(conn, fixtures, db.path)
+        templates.save_light(conn, light, digest)
+    return light, True
 
 
 def create_app(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import multiprocessing
 import socket
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import requests
@@ -17,11 +19,11 @@ from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.cli_control import control_token_option
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.control.guard import exposure_warning
-from sandbox.core.fixtures import FixtureError, load_fixtures
+from sandbox.core.fixtures import FixtureError, Fixtures, load_fixtures
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import Settings, default_fixtures_dir
 from sandbox.store import platform as rows
-from sandbox.store.db import StoreError
+from sandbox.store.db import Database, StoreError
 from sandbox.store.lock import StoreInUse, lock_store
 from sandbox.store.outbox import release_stale_claims
 
@@ -83,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = fixture_commands.add_parser("check", help="validate fixtures and state machines")
     check.add_argument("path", type=Path, help="a fixtures directory or YAML file")
     check.set_defaults(handler=cmd_fixtures_check)
+    generate = fixture_commands.add_parser(
+        "generate", help="write a large fixtures file (load tests, benchmarks)"
+    )
+    generate.add_argument("--payments", type=int, default=100_000, help="default 100000")
+    generate.add_argument("--handle", default="load", help="the shop's handle (default load)")
+    generate.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the file to write: *.json as JSON (parses far faster), else YAML; '-' for stdout",
+    )
+    generate.add_argument("--json", action="store_true", help="JSON whatever the file's name")
+    generate.set_defaults(handler=cmd_fixtures_generate)
     fixtures.set_defaults(handler=lambda args: _help(fixtures))
 
     def client_options(command: argparse.ArgumentParser) -> None:
@@ -236,7 +251,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sandbox.app import load_configured_fixtures, outbox_settings, prepare_store
+    from sandbox.app import outbox_settings, prepare_for_serving
     from sandbox.server import serve
 
     try:
@@ -261,8 +276,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         check_port_free(settings.host, settings.port)
         # Before anything touches the store (a --reset would wipe another sandbox's state).
         held = lock_store(settings.database_path, settings.self_url)
-        fixtures = load_configured_fixtures(settings)
-        db = prepare_store(settings, fixtures, reset=args.reset)
+        fixtures, parsed = in_child_process(prepare_for_serving, settings, args.reset)
+        db = Database(settings.database_path)
         with db.write() as conn:  # what a stopped or killed sandbox was sending goes out again
             release_stale_claims(conn)
     except FixtureError as exc:
@@ -273,15 +288,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
 
     def banner(listeners: list[str]) -> None:
-        print(render_banner(settings, db, listeners), flush=True)
+        print(render_banner(settings, db, listeners, fixtures, parsed), flush=True)
         warning = exposure_warning(settings.host, settings.control_token)
         if warning:
             print(warning, file=sys.stderr, flush=True)
 
     try:
-        return serve(settings, banner)
+        return serve(settings, banner, fixtures)
     finally:
         held.close()
+
+
+def in_child_process(function, *args):
+    """``function(*args)`` in a forked process of its own, which then ends: what it took in
+    memory goes back to the system rather than staying in the process every worker forks
+    from. Its result and its exceptions come back pickled."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
 
 
 def free_port(host: str) -> int:
@@ -305,7 +329,9 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def render_banner(settings: Settings, db, listeners: list[str]) -> str:
+def render_banner(
+    settings: Settings, db, listeners: list[str], fixtures: Fixtures, parsed: bool
+) -> str:
     base = listeners[0] if listeners else f"http://{settings.host}:{settings.port}"
     lines = [
         f"Genstore Sandbox {__version__} listening on {base} "
@@ -315,6 +341,8 @@ def render_banner(settings: Settings, db, listeners: list[str]) -> str:
         f"  control API     {base}/_sandbox/",
         f"  docs            {base}/docs",
         f"  store           {settings.database_path} (kept across restarts; --reset reseeds)",
+        f"  fixtures        {settings.fixtures} ({fixtures.summary()}; "
+        + ("loaded from the files)" if parsed else "unchanged since the last start: not parsed)"),
     ]
     conn = db.read()
     for shop in rows.list_shops(conn)[:5]:
@@ -414,6 +442,26 @@ def cmd_fixtures_check(args: argparse.Namespace) -> int:
         print(f"{args.path}: invalid\n{exc}", file=sys.stderr)
         return 1
     print(f"{args.path}: OK ({fixtures.summary()})")
+    return 0
+
+
+def cmd_fixtures_generate(args: argparse.Namespace) -> int:
+    from sandbox.core.generate import write_fixture
+
+    if args.payments < 0:
+        print("genstore-sandbox: --payments must be 0 or more", file=sys.stderr)
+        return 2
+    if str(args.out) == "-":
+        write_fixture(sys.stdout, args.payments, args.handle, args.json)
+        return 0
+    as_json = args.json or args.out.suffix == ".json"
+    try:
+        with args.out.open("w", encoding="utf-8") as out:
+            write_fixture(out, args.payments, args.handle, as_json)
+    except OSError as exc:
+        print(f"genstore-sandbox: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({args.payments} payments in shop {args.handle})")
     return 0
 
 

@@ -19,6 +19,7 @@ import time
 from gunicorn.app.base import BaseApplication
 
 from sandbox.app import create_app
+from sandbox.core.fixtures import Fixtures
 from sandbox.services import services_of
 from sandbox.settings import Settings
 
@@ -116,8 +117,10 @@ def quit_worker(worker) -> None:
     os._exit(0)
 
 
-def serve(settings: Settings, banner) -> int:
-    """Run until interrupted; ``banner(urls)`` is printed once the sockets listen."""
-    WsgiServer(settings, lambda: create_app(settings, background=True), on_ready=banner).run()
+def serve(settings: Settings, banner, fixtures: Fixtures | None = None) -> int:
+    """Run until interrupted; ``banner(urls)`` is printed once the sockets listen. Every
+    worker gets ``fixtures`` as loaded before the fork (else loads them itself)."""
+    load = lambda: create_app(settings, fixtures, background=True)  # noqa: E731
+    WsgiServer(settings, load, on_ready=banner).run()
     sys.stdout.flush()
     return 0

@@ -307,7 +307,7 @@ def import_snapshot(
     incoming = {template["handle"] for template in snapshot.shops}
     replaced: dict[str, int] = {}  # handle -> the id of the shop it replaces, logs kept
     cancelled = 0
-    with db.write() as conn:
+    with db.bulk_write() as conn:
         for shop in rows.list_shops(conn):
             if shop.handle in incoming or mode == "replace":
                 keep = logs == "keep" and shop.handle in incoming

@@ -115,7 +115,7 @@ class ControlService:
             )
         if handle is not None and not _HANDLE.match(handle):
             raise invalid("handle", "lowercase letters, digits and '-', at most 63")
-        with self.db.write() as conn:
+        with self.db.bulk_write() as conn:
             handle = handle or f"{template_name}-{self.ids.suffix(8)}"
             if rows.find_shop(conn, handle) is not None:
                 raise Conflict(
@@ -147,7 +147,7 @@ class ControlService:
                 f"Shop '{handle}' was made from template '{shop.template}', "
                 "which the fixtures no longer declare"
             )
-        with self.db.write() as conn:
+        with self.db.bulk_write() as conn:
             clear_shop_data(conn, shop.id)
             load_shop_data(
                 conn, self.fixtures, shop.id, spec, shop.credentials, self.clock.now(shop.id)

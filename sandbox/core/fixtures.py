@@ -8,11 +8,14 @@ the key path and the line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,9 @@ from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 
 SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
+# YAML, and JSON (which is YAML too, read by the JSON parser: a hundred times faster for the
+# large generated fixtures load tests use).
+SUFFIXES = (".yaml", ".yml", ".json")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
@@ -37,6 +43,9 @@ class FixtureError(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in serve's preparing process
+        return (FixtureError, (self.problems,))
 
 
 # ---- field types -------------------------------------------------------------------------
@@ -54,6 +63,10 @@ class Amount(fields.Field[Decimal]):
             raise ValidationError(str(exc)) from None
 
 
+# Relative times repeat across a large fixture ("-3d" on every payment): parse each once.
+_duration = lru_cache(maxsize=1024)(parse_duration)
+
+
 class When(fields.Field[tuple[Any, ...]]):
     """An instant: ISO-8601 with offset, ``now``, or relative to load time (``-30m``, ``-2d``)."""
 
@@ -66,7 +79,7 @@ class When(fields.Field[tuple[Any, ...]]):
                 return ("relative", parse_duration(0), 1)
             if match := _RELATIVE.match(text):
                 try:
-                    delta = parse_duration(match.group(3))
+                    delta = _duration(match.group(3))
                 except ValueError as exc:
                     raise ValidationError(str(exc)) from None
                 return ("relative", delta, -1 if match.group(2) == "-" else 1)
@@ -211,6 +224,11 @@ class MethodSpec(Strict):
     )
 
 
+# Built once: a payment without a method gets a copy (a schema per payment would cost more
+# than the rest of its validation).
+_DEFAULT_METHOD = MethodSpec().load({})
+
+
 class CaptureSpec(Strict):
     capture_id = fields.String(required=True)
     amount = Amount(required=True)
@@ -252,7 +270,7 @@ class PaymentSpec(Strict):
     paid_at = When(load_default=None)
     captured_amount = Amount(load_default=None)
     refunded_amount = Amount(load_default=None)
-    method = fields.Nested(MethodSpec, load_default=lambda: MethodSpec().load({}))
+    method = fields.Nested(MethodSpec, load_default=lambda: dict(_DEFAULT_METHOD))
     bank_code = fields.String(load_default="")
     pay_by_other = fields.Boolean(load_default=False)
     captures = fields.List(fields.Nested(CaptureSpec), load_default=list)
@@ -351,14 +369,14 @@ class Fixtures:
     shops: list[dict[str, Any]]
     magic: list[Magic] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
-    psp: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    psp: dict[str, Iterable[dict[str, Any]]] = field(default_factory=dict)
 
     def shop(self, handle: str) -> dict[str, Any] | None:
         return next((s for s in self.shops if s["handle"] == handle), None)
 
     def summary(self) -> str:
         orders = sum(len(s["orders"]) for s in self.shops)
-        payments = sum(len(o["payments"]) for s in self.shops for o in s["orders"])
+        payments = sum(payment_count(s) for s in self.shops)
         return (
             f"{len(self.machines)} state machines, {len(self.fee_rules)} fee rules, "
             f"{len(self.shops)} shops, {orders} orders, {payments} payments, "
@@ -367,6 +385,13 @@ class Fixtures:
 
     def magic_named(self, name: str) -> Magic | None:
         return next((m for m in self.magic if m.name == name), None)
+
+
+def payment_count(template: dict[str, Any]) -> int:
+    """A shop template's payments (counted once when its orders were put in the store)."""
+    if "payment_count" in template:
+        return int(template["payment_count"])
+    return sum(len(order["payments"]) for order in template["orders"])
 
 
 def load_fixtures(path: Path, defaults: Path | None = None) -> Fixtures:
@@ -392,20 +417,45 @@ def load_fixtures(path: Path, defaults: Path | None = None) -> Fixtures:
     return _build(sections)
 
 
-def _read_documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+def fixture_files(path: Path) -> list[Path]:
+    """The files a fixtures path stands for: the file itself, or a directory's fixture files."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
         if not files:
-            raise FixtureError([f"{path}: no *.yaml files in this directory"])
-    elif path.is_file():
-        files = [path]
-    else:
-        raise FixtureError([f"{path}: no such file or directory"])
-    documents = []
-    for file in files:
+            raise FixtureError([f"{path}: no *.yaml or *.json files in this directory"])
+        return files
+    if path.is_file():
+        return [path]
+    raise FixtureError([f"{path}: no such file or directory"])
+
+
+def source_digest(path: Path, defaults: Path | None, code: Iterable[Path] = ()) -> str:
+    """A digest of every file ``load_fixtures(path, defaults)`` may read, and of ``code``:
+    equal digests, equal fixtures (``serve`` skips parsing fixtures it has already loaded)."""
+    digest = hashlib.sha256()
+    sources = fixture_files(path) + (fixture_files(defaults) if defaults is not None else [])
+    for file in [*sources, *code]:
+        digest.update(str(file.resolve()).encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _parse(file: Path) -> Any:
+    text = file.read_text(encoding="utf-8")
+    if file.suffix == ".json" or text.lstrip().startswith("{"):
         try:
-            document = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+            return json.loads(text)
+        except ValueError:
+            pass  # not JSON after all: YAML reads it, or says where it is wrong
+    return yaml.load(text, Loader=_Loader)
+
+
+def _read_documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    documents = []
+    for file in fixture_files(path):
+        try:
+            document = _parse(file)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""

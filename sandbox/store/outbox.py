@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.store.tables import Connection, Row, Scope, insert, select_one
+from sandbox.store.tables import Connection, Row, Scope, columns_of, insert, select_one
 
 # Stored URLs may say this for the sandbox's own base URL, filled in when sent, so a store
 # survives a change of port.
@@ -264,7 +263,7 @@ class MessageFilter:
 def list_messages(conn: Connection, match: MessageFilter, limit: int = 200) -> list[Message]:
     """Newest first."""
     where, params = [], []
-    for column, value in dataclasses.asdict(match).items():
+    for column, value in columns_of(match).items():
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -4,7 +4,6 @@ rate buckets and webhook subscriptions. Seeding and the live path call the same 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from sandbox.core.timefmt import to_storage
 from sandbox.store import psp  # the fake app's tables live beside, keyed by domain
@@ -25,7 +24,16 @@ from sandbox.store.records import (
     Violation,
     Webhook,
 )
-from sandbox.store.tables import Connection, Row, Scope, delete, insert, select_all, select_one
+from sandbox.store.tables import (
+    Connection,
+    Row,
+    Scope,
+    columns_of,
+    delete,
+    insert,
+    select_all,
+    select_one,
+)
 
 # Tables holding one shop's data, in the order a reset deletes them.
 SHOP_TABLES = (
@@ -75,7 +83,7 @@ def shop_id_by_domain(conn: Connection, domain: str) -> int | None:
 
 
 def insert_shop(conn: Connection, shop: NewShop) -> int:
-    values = asdict(shop)
+    values = columns_of(shop)
     values["credentials"] = json.dumps(shop.credentials)
     values["shop_header"], values["strict"] = int(shop.shop_header), int(shop.strict)
     return insert(conn, "shops", values)
@@ -150,7 +158,7 @@ def app_by_client_id(conn: Connection, client_id: str) -> App | None:
 
 
 def insert_app(conn: Connection, app: NewApp) -> int:
-    values = asdict(app)
+    values = columns_of(app)
     values["urls"] = json.dumps(app.urls)
     values["activated"] = int(app.activated)
     return Scope(conn, app.shop_id).insert("apps", values)
@@ -168,7 +176,7 @@ def load_token(conn: Connection, token: str) -> Token | None:
 
 
 def insert_token(conn: Connection, token: Token) -> None:
-    values = asdict(token)
+    values = columns_of(token)
     values.pop("app_name")
     Scope(conn, token.shop_id).insert("tokens", values)
 
@@ -234,7 +242,7 @@ def _order(row: Row) -> Order:
 
 
 def insert_payment(conn: Connection, payment: NewPayment) -> None:
-    values = asdict(payment)
+    values = columns_of(payment)
     values["method"] = json.dumps(payment.method, sort_keys=True)
     values["app_answer"] = json.dumps(payment.app_answer) if payment.app_answer else None
     for flag in ("manual_capture", "test", "pay_by_other"):
@@ -275,6 +283,12 @@ def load_payment_with_context(
     return Payment.from_row(row), row["order_no"] or str(row["order_id"]), shop
 
 
+def list_shop_payments(conn: Connection, shop_id: int) -> list[Payment]:
+    """Every payment of a shop, by order then as ``load_order_payments`` sorts them."""
+    rows = Scope(conn, shop_id).all("payments", order="order_id, created_at, legacy_id")
+    return [Payment.from_row(r) for r in rows]
+
+
 def load_order_payments(conn: Connection, shop_id: int, order_id: int) -> list[Payment]:
     rows = Scope(conn, shop_id).all("payments", order="created_at, legacy_id", order_id=order_id)
     return [Payment.from_row(r) for r in rows]
@@ -312,7 +326,7 @@ def first_payment_id(conn: Connection) -> str | None:
 
 
 def insert_operation(conn: Connection, operation: NewOperation) -> None:
-    values = asdict(operation)
+    values = columns_of(operation)
     values["state_entered_at"] = values["updated_at"] = operation.created_at
     Scope(conn, operation.shop_id).insert("operations", values)
 
@@ -322,6 +336,12 @@ def load_operation(
 ) -> Operation | None:
     row = Scope(conn, shop_id).one("operations", kind=kind, operation_id=operation_id)
     return Operation.from_row(row) if row else None
+
+
+def list_shop_operations(conn: Connection, shop_id: int) -> list[Operation]:
+    """Every capture, void and refund of a shop, each payment's in the order requested."""
+    rows = Scope(conn, shop_id).all("operations", order="payment_id, created_at, rowid")
+    return [Operation.from_row(row) for row in rows]
 
 
 def list_operations(conn: Connection, shop_id: int, payment_id: str) -> list[Operation]:
@@ -354,7 +374,7 @@ def save_operation_state(conn: Connection, operation: Operation) -> None:
 
 
 def insert_step(conn: Connection, step: Step) -> None:
-    values = asdict(step)
+    values = columns_of(step)
     Scope(conn, step.shop_id).insert("history", values)
 
 
@@ -377,7 +397,7 @@ def list_steps(conn: Connection, shop_id: int, payment_id: str) -> list[Step]:
 
 
 def insert_result(conn: Connection, result: Result) -> None:
-    values = asdict(result)
+    values = columns_of(result)
     values["result"] = int(result.result)
     Scope(conn, result.shop_id).insert("results", values)
 
@@ -407,7 +427,7 @@ def _result(row: Row) -> Result:
 
 
 def insert_violation(conn: Connection, violation: Violation) -> None:
-    values = asdict(violation)
+    values = columns_of(violation)
     values.pop("id")
     Scope(conn, violation.shop_id).insert("violations", values)
 

@@ -4,10 +4,11 @@ shop. Its records are dataclasses here, so no insert takes a row of positional a
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sandbox.store.tables import Connection, Row, Scope, delete, insert, select_one
+from sandbox.store.tables import Connection, Row, Scope, columns_of, delete, insert, select_one
 
 # The fake app's tables, as snapshots name their sections.
 SECTIONS = {
@@ -105,7 +106,7 @@ def save_installation(conn: Connection, install: Installation, at: str) -> None:
     insert(
         conn,
         "psp_installations",
-        {**asdict(install), "created_at": at},
+        {**columns_of(install), "created_at": at},
         conflict="ON CONFLICT (shop_domain) DO UPDATE SET shop_id = excluded.shop_id, "
         "platform_url = excluded.platform_url, access_token = excluded.access_token, "
         "client_secret = excluded.client_secret, capture_flag = excluded.capture_flag",
@@ -114,7 +115,7 @@ def save_installation(conn: Connection, install: Installation, at: str) -> None:
 
 def point_installation(conn: Connection, install: Installation, at: str) -> None:
     """Send the shop's callbacks to another platform; the client secret is kept."""
-    values = asdict(install)
+    values = columns_of(install)
     values.pop("client_secret")
     insert(
         conn,
@@ -139,7 +140,7 @@ def payment_by_session(conn: Connection, token: str) -> PspPayment | None:
 
 
 def insert_payment(conn: Connection, payment: PspPayment) -> None:
-    values = asdict(payment)
+    values = columns_of(payment)
     values["manual_capture"] = int(payment.manual_capture)
     values["voided"] = int(payment.voided)
     insert(conn, "psp_payments", values)
@@ -160,7 +161,7 @@ def load_operation(
 
 
 def insert_operation(conn: Connection, operation: PspOperation) -> None:
-    insert(conn, "psp_operations", asdict(operation))
+    insert(conn, "psp_operations", columns_of(operation))
 
 
 def _scope(conn: Connection, domain: str) -> Scope:
@@ -194,7 +195,7 @@ def export_rows(conn: Connection, domains: list[str]) -> dict[str, list[dict[str
 
 
 def import_rows(
-    conn: Connection, sections: dict[str, list[dict[str, Any]]], domain: str | None = None
+    conn: Connection, sections: Mapping[str, Iterable[dict[str, Any]]], domain: str | None = None
 ) -> None:
     """Rows from a snapshot (all of them, or one shop domain's), then installations
     re-attached to this store's shop ids by domain."""

@@ -10,6 +10,13 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- The fixtures' bulk, read back by workers when a reset needs it (store/templates.py).
+CREATE TABLE IF NOT EXISTS fixture_rows (
+    section TEXT NOT NULL,   -- 'orders:<shop handle>', 'psp:<section>' or 'light'
+    seq INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (section, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clock (
     shop_id INTEGER PRIMARY KEY,  -- 0: the global clock, which shops without their own follow
     frozen_at TEXT,

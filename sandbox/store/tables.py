@@ -67,6 +67,12 @@ def select_all(
     return list(conn.execute(sql, params).fetchall())
 
 
+def columns_of(record: Any) -> dict[str, Any]:
+    """A record dataclass's fields as column values: a shallow copy (``dataclasses.asdict``
+    deep-copies every nested value, which made seeding large fixtures several times slower)."""
+    return dict(vars(record))
+
+
 def insert(conn: Connection, table: str, values: Mapping[str, Any], conflict: str = "") -> int:
     """Insert one row; ``conflict`` is an optional ``ON CONFLICT ...`` clause. The new rowid."""
     cursor = conn.execute(
