@@ -21,7 +21,7 @@ from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.control.guard import exposure_warning
 from sandbox.core.fixtures import FixtureError, Fixtures, load_fixtures
 from sandbox.protocol import CAPTURE_FLAG_READINGS
-from sandbox.settings import Settings, default_fixtures_dir
+from sandbox.settings import WORKER_CLASSES, Settings, default_fixtures_dir
 from sandbox.store import platform as rows
 from sandbox.store.db import Database, StoreError
 from sandbox.store.lock import StoreInUse, lock_store
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, help="worker processes (default 2)")
     serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
+    serve.add_argument(
+        "--worker-class",
+        choices=WORKER_CLASSES,
+        help="gunicorn worker class (default gthread; sync runs one request per worker)",
+    )
     serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
     serve.add_argument("--journal", choices=["on", "off"], help="journal inbound requests (on)")
     serve.add_argument("--seed", type=int, help="repeatable ids and probabilistic faults")
@@ -89,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="write a large fixtures file (load tests, benchmarks)"
     )
     generate.add_argument("--payments", type=int, default=100_000, help="default 100000")
+    generate.add_argument(
+        "--waiting",
+        type=int,
+        default=0,
+        help="how many of them (the last) wait for the app's result callback (default 0)",
+    )
     generate.add_argument("--handle", default="load", help="the shop's handle (default load)")
     generate.add_argument(
         "--out",
@@ -262,6 +273,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             workers=args.workers,
             threads=args.threads,
+            worker_class=args.worker_class,
             journal=args.journal,
             rate_limit=args.rate_limit,
             seed=args.seed,
@@ -270,6 +282,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")
+        if settings.worker_class not in WORKER_CLASSES:
+            raise ValueError(
+                f"worker class {settings.worker_class!r}: use one of {', '.join(WORKER_CLASSES)}"
+            )
         outbox_settings(settings)  # refused here, with its variable's name, not in a worker
         if settings.port == 0:  # choose now, so the sandbox knows its own URL for callbacks
             settings = dataclasses.replace(settings, port=free_port(settings.host))
@@ -329,13 +345,18 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+def _concurrency(settings: Settings) -> str:
+    if settings.worker_class == "sync":
+        return f"{settings.workers} sync workers"
+    return f"{settings.workers} workers x {settings.threads} threads"
+
+
 def render_banner(
     settings: Settings, db, listeners: list[str], fixtures: Fixtures, parsed: bool
 ) -> str:
     base = listeners[0] if listeners else f"http://{settings.host}:{settings.port}"
     lines = [
-        f"Genstore Sandbox {__version__} listening on {base} "
-        f"({settings.workers} workers x {settings.threads} threads, gunicorn)",
+        f"Genstore Sandbox {__version__} listening on {base} ({_concurrency(settings)}, gunicorn)",
         f"  platform API    {base}/api/202412/",
         f"  legacy orders   {base}/orders/",
         f"  control API     {base}/_sandbox/",
@@ -448,16 +469,19 @@ def cmd_fixtures_check(args: argparse.Namespace) -> int:
 def cmd_fixtures_generate(args: argparse.Namespace) -> int:
     from sandbox.core.generate import write_fixture
 
-    if args.payments < 0:
-        print("genstore-sandbox: --payments must be 0 or more", file=sys.stderr)
+    if args.payments < 0 or not 0 <= args.waiting <= args.payments:
+        print(
+            "genstore-sandbox: --payments must be 0 or more and --waiting between 0 and it",
+            file=sys.stderr,
+        )
         return 2
     if str(args.out) == "-":
-        write_fixture(sys.stdout, args.payments, args.handle, args.json)
+        write_fixture(sys.stdout, args.payments, args.handle, args.json, args.waiting)
         return 0
     as_json = args.json or args.out.suffix == ".json"
     try:
         with args.out.open("w", encoding="utf-8") as out:
-            write_fixture(out, args.payments, args.handle, as_json)
+            write_fixture(out, args.payments, args.handle, as_json, args.waiting)
     except OSError as exc:
         print(f"genstore-sandbox: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return 1

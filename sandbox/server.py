@@ -33,8 +33,9 @@ def gunicorn_options(settings: Settings) -> dict[str, object]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "threads": settings.threads,
-        "worker_class": "gthread",
+        # gunicorn would turn a sync worker with threads into a gthread one.
+        "threads": settings.threads if settings.worker_class == "gthread" else 1,
+        "worker_class": settings.worker_class,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": settings.log_level,

@@ -25,12 +25,18 @@ def default_fixtures_dir() -> Path:
     raise FileNotFoundError("the default fixtures directory is missing from this installation")
 
 
+WORKER_CLASSES = ("gthread", "sync")
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
     threads: int = 8
+    # gunicorn's worker class: "gthread" (threads per worker, keep-alive) or "sync" (one
+    # request at a time per worker, no keep-alive). make bench compares them.
+    worker_class: str = "gthread"
     fixtures: Path = field(default_factory=default_fixtures_dir)
     data_dir: Path = Path(".sandbox-data")
     # A database path overrides data_dir; ":memory:" is refused (workers must share the file).

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import yaml
 
 # The cycle each generated payment's shape comes from: state, and what that state needs.
-_SHAPES: tuple[tuple[str, dict[str, Any]], ...] = (
+_SHAPES: tuple[tuple[str, dict[str, bool | str]], ...] = (
     ("paid", {"paid_at": "-1h", "channel": True}),
     ("paid", {"paid_at": "-2h", "channel": True}),
     ("failed", {"channel": True}),
@@ -70,10 +70,11 @@ def payment_id(n: int) -> str:
     return f"PI0020261201{n:09d}"
 
 
-def orders(payments: int) -> Iterator[dict[str, Any]]:
-    """One order per payment."""
+def orders(payments: int, waiting: int = 0) -> Iterator[dict[str, Any]]:
+    """One order per payment; the last ``waiting`` of them wait for the app's result (so a
+    load test can send each its first result callback)."""
     for n in range(payments):
-        state, shape = _SHAPES[n % len(_SHAPES)]
+        state, shape = ("created", {}) if n >= payments - waiting else _SHAPES[n % len(_SHAPES)]
         payment: dict[str, Any] = {
             "payment_id": payment_id(n),
             "id": FIRST_LEGACY_ID + n,
@@ -89,18 +90,20 @@ def orders(payments: int) -> Iterator[dict[str, Any]]:
         yield {"id": order, "order_no": f"G{order}", "created_at": "-3d", "payments": [payment]}
 
 
-def write_fixture(out: TextIO, payments: int, handle: str = "load", as_json: bool = False) -> None:
+def write_fixture(
+    out: TextIO, payments: int, handle: str = "load", as_json: bool = False, waiting: int = 0
+) -> None:
     header = shop(handle)
     if as_json:
         body = json.dumps({"shops": [{**header, "orders": []}]}, indent=1)
         head, tail = body.split('"orders": []')
         out.write(head + '"orders": [\n')
-        for n, order in enumerate(orders(payments)):
+        for n, order in enumerate(orders(payments, waiting)):
             out.write((",\n" if n else "") + json.dumps(order))
         out.write("\n]" + tail + "\n")
         return
     out.write(HEADER)
     out.write(yaml.safe_dump({"shops": [header]}, sort_keys=False, width=100))
     out.write("  orders:\n")  # safe_dump puts the shop's keys two spaces in
-    for order in orders(payments):
+    for order in orders(payments, waiting):
         out.write(f"  - {json.dumps(order)}\n")
