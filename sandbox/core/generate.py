@@ -74,20 +74,22 @@ def orders(payments: int, waiting: int = 0) -> Iterator[dict[str, Any]]:
     """One order per payment; the last ``waiting`` of them wait for the app's result (so a
     load test can send each its first result callback)."""
     for n in range(payments):
-        state, shape = ("created", {}) if n >= payments - waiting else _SHAPES[n % len(_SHAPES)]
+        waits = n >= payments - waiting
+        state, shape = ("created", {}) if waits else _SHAPES[n % len(_SHAPES)]
+        created = "now" if waits else "-3d"  # a payment waiting expires two days after it
         payment: dict[str, Any] = {
             "payment_id": payment_id(n),
             "id": FIRST_LEGACY_ID + n,
             "amount": f"{10 + n % 90}.{n % 100:02d}",
             "state": state,
             "app": "sandbox-psp",
-            "created_at": "-3d",
+            "created_at": created,
         }
         payment.update({k: v for k, v in shape.items() if k != "channel"})
         if shape.get("channel"):
             payment["channel_payment_id"] = f"ch_{n}"
         order = FIRST_ORDER + n
-        yield {"id": order, "order_no": f"G{order}", "created_at": "-3d", "payments": [payment]}
+        yield {"id": order, "order_no": f"G{order}", "created_at": created, "payments": [payment]}
 
 
 def write_fixture(
