@@ -29,6 +29,7 @@ from sandbox.http import (
     install_request_hooks,
 )
 from sandbox.http.blueprint import BoundedInt
+from sandbox.http.jsonio import FastJsonProvider
 from sandbox.journal import Journal
 from sandbox.outbox import Outbox, OutboxSettings
 from sandbox.platform.answers import AppAnswers
@@ -195,8 +196,7 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.compact = True  # type: ignore[attr-defined]
+    app.json = FastJsonProvider(app)  # compact, keys in order, through orjson
     app.extensions[EXTENSION] = Services(
         settings=settings,
         db=db,
@@ -261,6 +261,7 @@ def create_app(
     install_error_handlers(app)
     journaling = settings.journal != "off"
     facts = PlatformRequestFacts(db, platform)
+    journal.facts = facts
     install_request_hooks(app, db, faults, journal if journaling else None, facts)
     register_docs(app)
     if background:

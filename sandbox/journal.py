@@ -17,8 +17,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from werkzeug.datastructures import EnvironHeaders
+
+from sandbox.core import jsontext
 from sandbox.core.clock import Clock
 from sandbox.core.magic import luhn_valid
 from sandbox.core.timefmt import to_storage
@@ -102,6 +106,35 @@ class Exchange:
     violation: str | None = None  # how an app's answer broke the contract
 
 
+@dataclass
+class Inbound:
+    """An inbound exchange as the request thread hands it over: raw parts only (the environ
+    the server made for this request, the response's parts). Which shop and payment it is
+    about, its sandbox time, masking and encoding are worked out when the journal writes, in
+    its own thread under ``serve``: the request pays for a tuple, not for the journal."""
+
+    environ: dict[str, Any]
+    started_ns: int
+    duration_ms: float
+    method: str
+    rule: str
+    view_args: dict[str, Any]
+    request_body: str | bytes | None
+    status: int
+    response_headers: list[tuple[str, str]]
+    response_body: bytes | None
+    principal_shop_id: int | None  # the shop of the token the request authenticated with
+    body_readable: bool  # False: the body was refused unread (too large), never parse it
+    fault: str | None
+
+
+class Facts(Protocol):
+    """Which shop and payment an inbound exchange is about, as the side that answered it
+    knows (``create_app`` passes the platform's in)."""
+
+    def about(self, exchange: Inbound) -> tuple[int | None, str | None]: ...
+
+
 class Journal:
     """Stores exchanges. Once :meth:`start` ran (``serve``), inbound exchanges are buffered in
     the process and written in batches by a background thread, so the hot read path never
@@ -111,13 +144,53 @@ class Journal:
         self.db = db
         self.clock = clock
         self.max_entries = max_entries
-        self._buffer: list[tuple] = []
+        self._buffer: list[Any] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._written = 0
         self._acked = -1  # the flush epoch this worker last acknowledged
+        self.facts: Facts | None = None  # set by create_app, before any request
+
+    def record_inbound(self, raw: Inbound) -> None:
+        """Journal an inbound exchange: buffered (written by the background thread) once
+        :meth:`start` ran, else written at once."""
+        if self._thread is None:
+            self._write([raw])
+            return
+        with self._lock:
+            self._buffer.append(raw)
+            full = len(self._buffer) >= 500
+        if full:
+            self._wake.set()
+
+    def _inbound(self, raw: Inbound) -> tuple[Exchange, datetime]:
+        shop_id, payment_id = self.facts.about(raw) if self.facts else (None, None)
+        environ = raw.environ
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING")
+        exchange = Exchange(
+            direction="inbound",
+            started_ns=raw.started_ns,
+            kind=f"{raw.method} {raw.rule}",
+            method=raw.method,
+            url=f"{path}?{query}" if query else path,
+            path=path,
+            request_headers=EnvironHeaders(environ),
+            request_body=raw.request_body,
+            status=raw.status,
+            response_headers=raw.response_headers,
+            response_body=raw.response_body,
+            duration_ms=raw.duration_ms,
+            shop_id=shop_id,
+            payment_id=payment_id,
+            fault=raw.fault,
+        )
+        # The sandbox time when the request came in (a clock change first flushes every
+        # buffer, so the clock read here is the one that was running then).
+        real = datetime.fromtimestamp(raw.started_ns / 1e9, UTC)
+        return exchange, self.clock.state(shop_id).now(real)
 
     def record(self, exchange: Exchange, conn=None) -> None:
         """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
@@ -142,7 +215,7 @@ class Journal:
 
     def _row(self, exchange: Exchange, at: str) -> tuple:
         response_headers = (
-            json.dumps(mask_headers(exchange.response_headers))
+            jsontext.dumps(mask_headers(exchange.response_headers))
             if exchange.response_headers is not None
             else None
         )
@@ -150,7 +223,8 @@ class Journal:
             exchange.started_ns, at, exchange.direction, exchange.shop_id,
             exchange.payment_id, exchange.kind, exchange.method, exchange.url, exchange.path,
             exchange.status, round(exchange.duration_ms, 3),
-            json.dumps(mask_headers(exchange.request_headers)), mask_body(exchange.request_body),
+            jsontext.dumps(mask_headers(exchange.request_headers)),
+            mask_body(exchange.request_body),
             response_headers, mask_body(exchange.response_body), exchange.error,
             exchange.message_id, exchange.attempt, exchange.fault, exchange.violation,
         )  # fmt: skip
@@ -165,10 +239,16 @@ class Journal:
         with self._lock:
             pending, self._buffer = self._buffer, []
         if pending:
-            entries = [self._row(exchange, to_storage(at)) for exchange, at in pending]
-            with self.db.write() as conn:
-                rows.insert_entries(conn, entries)
-            self._count(len(entries))
+            self._write(pending)
+
+    def _write(self, pending: list[Any]) -> None:
+        entries = []
+        for item in pending:
+            exchange, at = self._inbound(item) if isinstance(item, Inbound) else item
+            entries.append(self._row(exchange, to_storage(at)))
+        with self.db.write() as conn:
+            rows.insert_entries(conn, entries)
+        self._count(len(entries))
 
     def trim(self) -> None:
         """Oldest first: keep at most ``max_entries``."""

@@ -138,6 +138,7 @@ class ControlService:
         """Everything (shops, clock) back to the fixtures; or one shop, keeping its tokens."""
         if handle is None:
             # The clock goes back to real time, so the fixtures' relative times count from it.
+            self.journal_store.sync()  # what was journaled takes its time from the clock it ran on
             seed_all(self.db, self.fixtures, real_now())
             return {"reset": "all", "shops": [s["handle"] for s in self.fixtures.shops]}
         shop = self.shop(handle)
@@ -170,6 +171,8 @@ class ControlService:
             field = "now" if change.now is not None and "timestamp" in str(exc) else "advance"
             raise invalid(field, str(exc)) from None
         shop_id = self.shop(handle).id if handle is not None else None
+        # Exchanges still buffered take their time from the clock they ran on.
+        self.journal_store.sync()
         if change.own is False:
             if shop_id is None:
                 raise invalid("own", "false drops a shop's own clock: give shop")

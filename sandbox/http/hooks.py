@@ -11,22 +11,19 @@ import time
 from typing import Protocol
 
 from flask import Flask, Response, after_this_request, current_app, g, request
-from werkzeug.datastructures import EnvironHeaders
 
 from sandbox.faults import Faults
 from sandbox.http.blueprint import JSON
-from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Exchange, Journal
+from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Inbound, Journal
 from sandbox.store.db import Database
 
 PLATFORM_PREFIXES = ("/api/", "/orders/", "/oauth2/")
 
 
 class RequestFacts(Protocol):
-    """What the current request is about, as the side that answers it knows."""
+    """Which shop the current request is about, as the side that answers it knows."""
 
     def shop_id(self) -> int | None: ...
-
-    def payment_id(self, rule: str, has_body: bool) -> str | None: ...
 
 
 def install_request_hooks(
@@ -50,7 +47,7 @@ def install_request_hooks(
     @app.after_request
     def _after(response: Response) -> Response:
         if request.path.startswith(JOURNALED_PREFIXES):
-            record_exchange(journal, facts, response)
+            record_exchange(journal, response)
         return response
 
 
@@ -85,32 +82,27 @@ def dropped_response() -> Response:
     return response
 
 
-def record_exchange(journal: Journal, facts: RequestFacts, response: Response) -> None:
-    """Journal an inbound exchange: the request thread only gathers raw parts; masking and
-    encoding happen when the journal writes (in its own thread under ``serve``)."""
+def record_exchange(journal: Journal, response: Response) -> None:
+    """Journal an inbound exchange: the request thread only hands over raw parts; the rest
+    happens when the journal writes (in its own thread under ``serve``)."""
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
-    path = req.path
-    query = req.environ.get("QUERY_STRING")
     has_body = bool(req.content_length)
-    rule = req.url_rule.rule if req.url_rule is not None else "(no route)"
-    journal.record(
-        Exchange(
-            direction="inbound",
+    principal = g.get("principal")
+    journal.record_inbound(
+        Inbound(
+            environ=req.environ,  # the server makes one per request: ours to keep
             started_ns=g.journal_started_ns,
-            kind=f"{req.method} {rule}",
+            duration_ms=(time.perf_counter() - g.journal_started) * 1000,
             method=req.method,
-            url=f"{path}?{query}" if query else path,
-            path=path,
-            # A copy of the environ: the journal's thread reads the headers out of it later.
-            request_headers=EnvironHeaders(dict(req.environ)),
+            rule=req.url_rule.rule if req.url_rule is not None else "(no route)",
+            view_args=req.view_args or {},
             request_body=_request_text() if has_body else None,
             status=response.status_code,
             response_headers=response.headers.to_wsgi_list(),
             response_body=None if response.direct_passthrough else response.get_data(),
-            duration_ms=(time.perf_counter() - g.journal_started) * 1000,
-            shop_id=facts.shop_id(),
-            # A body over the limit was refused unread (413): never read it here either.
-            payment_id=facts.payment_id(rule, has_body and not _too_large()),
+            principal_shop_id=int(principal.shop_id) if principal is not None else None,
+            # A body over the limit was refused unread (413): never read it later either.
+            body_readable=has_body and not _too_large(),
             fault=g.get("fault"),
         )
     )

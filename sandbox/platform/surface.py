@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
+from urllib.parse import parse_qs
 
 from flask import current_app, g, request
+from werkzeug.datastructures import EnvironHeaders
 
 from sandbox.errors import ApiError
 from sandbox.http import Blueprint, ErrorSchema
+from sandbox.journal import Inbound
 from sandbox.platform.auth import require_any
 from sandbox.platform.oauth import OAuthService
 from sandbox.platform.ratelimit import RateLimiter
@@ -82,50 +86,67 @@ def secured(blp: Blueprint, *scopes: str) -> Callable[[F], F]:
 
 class PlatformRequestFacts:
     """Which shop and payment an inbound request is about: by its token (platform calls) or
-    its shop header (platform -> app calls), by its path or its body."""
+    its shop header (platform -> app calls), by its path or its body. ``shop_id`` reads the
+    current request (fault injection); ``about`` a journaled exchange after the fact."""
 
     def __init__(self, db: Database, platform: PlatformService):
         self.db = db
         self.platform = platform
 
-    def token_shop_id(self) -> int | None:
-        token = request.headers.get(TOKEN_HEADER)
-        if not token:
-            return None
-        try:
-            return self.platform.principal(token, ()).shop_id
-        except ApiError:
-            return None
-
     def shop_id(self) -> int | None:
         principal = g.get("principal")
-        if principal is not None:
-            return int(principal.shop_id)
-        if request.headers.get(TOKEN_HEADER):  # answered before auth ran (a fault, an error)
-            return self.token_shop_id()
-        domain = (request.view_args or {}).get("installation") or request.headers.get(SHOP_HEADER)
+        return self._shop(
+            int(principal.shop_id) if principal is not None else None,
+            request.headers.get(TOKEN_HEADER),
+            (request.view_args or {}).get("installation") or request.headers.get(SHOP_HEADER),
+        )
+
+    def about(self, exchange: Inbound) -> tuple[int | None, str | None]:
+        headers = EnvironHeaders(exchange.environ)
+        args = exchange.view_args
+        shop_id = self._shop(
+            exchange.principal_shop_id,
+            headers.get(TOKEN_HEADER),
+            args.get("installation") or headers.get(SHOP_HEADER),
+        )
+        return shop_id, self._payment_id(exchange)
+
+    def _shop(
+        self, principal_shop: int | None, token: str | None, domain: str | None
+    ) -> int | None:
+        if principal_shop is not None:
+            return principal_shop
+        if token:  # answered before auth ran (a fault, an error)
+            try:
+                return self.platform.principal(token, ()).shop_id
+            except ApiError:
+                return None
         if domain:
             return self.db.memo(
                 ("shop-by-domain", domain), lambda: rows.shop_id_by_domain(self.db.read(), domain)
             )
         return None
 
-    def payment_id(self, rule: str, has_body: bool) -> str | None:
+    def _payment_id(self, exchange: Inbound) -> str | None:
         """The Genstore payment id an exchange is about, wherever the request carries it."""
-        args = request.view_args or {}
+        args = exchange.view_args
         if "paymentId" in args:
             return str(args["paymentId"])
-        body = request.get_json(silent=True, cache=True) if has_body else None
-        if isinstance(body, dict):
-            pay: dict[str, Any] = body["pay"] if isinstance(body.get("pay"), dict) else body
-            if isinstance(pay.get("paymentId"), str):
-                return str(pay["paymentId"])
-        if request.args.get("paymentId"):
-            return request.args["paymentId"]
-        principal = g.get("principal")
+        if exchange.body_readable and exchange.request_body:
+            try:
+                body = json.loads(exchange.request_body)
+            except (ValueError, RecursionError):
+                body = None
+            if isinstance(body, dict):
+                pay: dict[str, Any] = body["pay"] if isinstance(body.get("pay"), dict) else body
+                if isinstance(pay.get("paymentId"), str):
+                    return str(pay["paymentId"])
+        query = parse_qs(exchange.environ.get("QUERY_STRING", ""))
+        if query.get("paymentId"):
+            return query["paymentId"][0]
         for kind in ("capture", "void", "refund"):
-            if f"{kind}Id" in args and principal is not None:
+            if f"{kind}Id" in args and exchange.principal_shop_id is not None:
                 return rows.operation_payment_id(
-                    self.db.read(), principal.shop_id, kind, args[f"{kind}Id"]
+                    self.db.read(), exchange.principal_shop_id, kind, args[f"{kind}Id"]
                 )
         return None
