@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,8 +55,8 @@ class OutboxSettings:
     retention: timedelta = timedelta(hours=1)
     keep: int = 10000
     prune_interval: float = 5.0
-    senders: int = 2  # delivering threads per process
-    claim_batch: int = 5  # messages one thread claims at a time
+    senders: int = 2  # sending threads per process: deliveries side by side
+    claim_batch: int = 16  # at most this many messages claimed in one transaction
 
     def __post_init__(self) -> None:
         # Named as the environment variables that set them (sandbox.app.outbox_settings).
@@ -157,6 +158,9 @@ class Outbox:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._free = 0  # senders not busy (the background mode)
+        self._idle = threading.Event()  # never set: a plain interruptible wait
         self._local = threading.local()
         self._pruned_at = 0.0
         # Claimed by this process: not yet sent, and being sent (handed back on stop).
@@ -190,7 +194,9 @@ class Outbox:
                 created_at=to_storage(now),
             ),
         )
-        self._wake.set()
+        # Once the caller's transaction commits, the message is due: wake the dispatcher then
+        # (waking it now, it would look before the commit and find nothing).
+        self.db.after_commit(self._wake.set)
         return message_id
 
     # ---- delivering -------------------------------------------------------------------------
@@ -340,7 +346,7 @@ class Outbox:
     def _copy(self, conn, message: Message) -> None:
         """``duplicate``: the same message once more, due now."""
         rows.copy_message(conn, message.id, to_storage(self.clock.now(message.shop_id)))
-        self._wake.set()
+        self.db.after_commit(self._wake.set)
 
     def _send(self, message: Message, url: str, fault: Fault | None = None) -> Outcome:
         started = time.perf_counter()
@@ -422,13 +428,16 @@ class Outbox:
     # ---- the background worker --------------------------------------------------------------
 
     def start(self) -> None:
-        """Start ``senders`` delivering threads: each claims a few due messages at a time, so
-        a slow receiver holds up one thread, not the whole outbox."""
+        """Start delivering in the background: one thread claims what is due, in batches,
+        as soon as a message is enqueued (or on the next poll, for another process's), and
+        hands each to one of ``senders`` sending threads, so deliveries run side by side and
+        a slow receiver holds up one sender, not the outbox."""
         if not self._threads:
-            for number in range(self.settings.senders):
-                thread = threading.Thread(target=self._run, name=f"outbox-{number}", daemon=True)
-                thread.start()
-                self._threads.append(thread)
+            self._pool = ThreadPoolExecutor(self.settings.senders, thread_name_prefix="outbox")
+            self._free = self.settings.senders
+            thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, grace: float = 0.0) -> None:
         """Send nothing more. Messages this process claimed and did not start are handed
@@ -443,10 +452,18 @@ class Outbox:
         deadline = time.monotonic() + grace
         for thread in self._threads if grace > 0 else ():
             thread.join(max(deadline - time.monotonic(), 0))
+        while grace > 0 and self._sending_now() and time.monotonic() < deadline:
+            self._idle.wait(0.01)  # a message being sent finishing, bounded by the grace
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         with self._claims:
             abandoned = list(self._sending)
         if grace > 0:
             self._release(abandoned)
+
+    def _sending_now(self) -> bool:
+        with self._claims:
+            return bool(self._sending)
 
     def _release(self, message_ids: list[int]) -> None:
         if message_ids:
@@ -454,17 +471,53 @@ class Outbox:
                 rows.release_claims(conn, message_ids)
 
     def _run(self) -> None:
+        """The dispatcher: claim as many due messages as there are free senders (one write
+        transaction for the batch), hand them over, and sleep until woken or the poll."""
         while not self._stop.is_set():
+            claimed: list[Message] = []
             try:
-                sent = self.deliver_due()
+                with self._claims:
+                    free = self._free
+                if free:
+                    claimed = self._claim(min(free, self.settings.claim_batch))
+                    with self._claims:
+                        late = self._stop.is_set()  # stop() already handed back the rest
+                        if not late:
+                            self._unsent.update(message.id for message in claimed)
+                            self._free -= len(claimed)
+                    if late:
+                        self._release([message.id for message in claimed])
+                        return
+                    pool = self._pool
+                    assert pool is not None  # made by start()
+                    for message in claimed:
+                        pool.submit(self._send_claimed, message)
                 if time.monotonic() - self._pruned_at > self.settings.prune_interval:
                     self.prune()
             except Exception:
                 log.exception("outbox round failed")
-                sent = 0
-            if sent == 0:
+            if not claimed:
                 self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
+
+    def _send_claimed(self, message: Message) -> None:
+        try:
+            with self._claims:
+                if self._stop.is_set() or message.id not in self._unsent:
+                    return  # stopping: handed back unsent
+                self._unsent.discard(message.id)
+                self._sending.add(message.id)
+            try:
+                self._deliver(message)
+            except Exception:
+                log.exception("outbox delivery of message %s failed", message.id)
+            finally:
+                with self._claims:
+                    self._sending.discard(message.id)
+        finally:
+            with self._claims:
+                self._free += 1
+            self._wake.set()  # a sender is free: claim more at once
 
 
 def _ms(started: float) -> float:

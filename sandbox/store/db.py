@@ -93,13 +93,28 @@ class Database:
             yield conn
             return
         conn.execute("BEGIN IMMEDIATE")
+        local = self._local
+        local.after_commit = []
         try:
             yield conn
         except BaseException:
+            local.after_commit = None
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        self._local.own_commits += 1
+        local.own_commits += 1
+        callbacks, local.after_commit = local.after_commit, None
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once this thread's write transaction commits (never, if it rolls
+        back); at once when no transaction is open."""
+        conn = self.connection()
+        if conn.in_transaction and getattr(self._local, "after_commit", None) is not None:
+            self._local.after_commit.append(callback)
+        else:
+            callback()
 
     @contextmanager
     def bulk_write(self) -> Iterator[sqlite3.Connection]:

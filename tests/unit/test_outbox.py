@@ -4,6 +4,7 @@ every attempt fails the same way; a tiny server answers the ones that need an an
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import socket
 import threading
@@ -258,3 +259,84 @@ def test_at_most_keep_finished_messages_stay(tmp_path, answering):
     ids = [_schedule(svc, answering.url) for _ in range(5)]
     svc.outbox.drain()
     assert [_state(svc, message_id) for message_id in ids] == [None, None, *["delivered"] * 3]
+
+
+class Holding:
+    """Holds every request until released; counts how many it holds at once."""
+
+    def __init__(self):
+        self.release, self.lock = threading.Event(), threading.Lock()
+        self.holding = self.most = self.done = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with owner.lock:
+                    owner.holding += 1
+                    owner.most = max(owner.most, owner.holding)
+                owner.release.wait(10)
+                with owner.lock:
+                    owner.holding -= 1
+                    owner.done += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, condition, seconds: float = 10) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if condition(self):
+                    return True
+            time.sleep(0.01)  # polling the test server's counters, not the sandbox clock
+        return False
+
+
+def test_the_background_outbox_sends_side_by_side_bounded_by_its_senders(tmp_path):
+    """Six messages, three senders: three at once, never more, then the rest; each picked
+    up when its transaction commits (the poll is set to a minute, so only the wake-up on
+    enqueue can send them)."""
+    svc = services_of(create_app(Settings(data_dir=tmp_path / "data", outbox_senders=3)))
+    outbox = svc.outbox
+    outbox.settings = dataclasses.replace(outbox.settings, poll_interval=60.0)
+    holding = Holding()
+    outbox.start()
+    try:
+        for _ in range(6):
+            _schedule(svc, holding.url, until_answered=True)
+        assert holding.wait_for(lambda h: h.holding == 3)
+        # Every sender busy: the other three wait in the store, unclaimed.
+        listed = rows.list_messages(svc.db.read(), rows.MessageFilter())
+        states = [message.state for message in listed]
+        assert sorted(states) == ["pending"] * 3 + ["sending"] * 3
+        holding.release.set()
+        assert holding.wait_for(lambda h: h.done == 6)
+        assert holding.most == 3
+    finally:
+        holding.release.set()
+        outbox.stop(1.0)
+        holding.server.shutdown()
+
+
+def test_after_commit_runs_once_committed_and_never_after_a_rollback(services):
+    db, calls = services.db, []
+    with db.write():
+        db.after_commit(lambda: calls.append("committed"))
+        assert calls == []
+    assert calls == ["committed"]
+    with pytest.raises(RuntimeError), db.write():
+        db.after_commit(lambda: calls.append("rolled back"))
+        raise RuntimeError("give up")
+    db.after_commit(lambda: calls.append("no transaction"))
+    with db.snapshot():  # a read transaction commits nothing: at once
+        db.after_commit(lambda: calls.append("reading"))
+    assert calls == ["committed", "no transaction", "reading"]
