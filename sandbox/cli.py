@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir", type=Path, help="where the store lives (default .sandbox-data)"
     )
-    serve.add_argument("--workers", type=int, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default 2 per CPU, from 2 to 8)"
+    )
+    serve.add_argument("--threads", type=int, help="threads per worker (default 2)")
     serve.add_argument(
         "--worker-class",
         choices=WORKER_CLASSES,

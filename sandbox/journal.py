@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from werkzeug.datastructures import EnvironHeaders
@@ -70,6 +71,17 @@ def mask_body(text: str | bytes | None) -> str | None:
     if not text.isascii():  # lone surrogates (from "\ud800" escapes) cannot be stored
         text = text.encode("utf-8", "replace").decode("utf-8")
     return text
+
+
+def _pairs(headers: dict[str, str] | Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]]:
+    return headers.items() if isinstance(headers, dict) else headers
+
+
+@lru_cache(maxsize=512)
+def _headers_json(pairs: tuple[tuple[str, str], ...]) -> str:
+    """Masked headers as JSON: the same few header sets come again and again (one client,
+    one token, the same answer headers), so each is masked and encoded once."""
+    return jsontext.dumps(mask_headers(pairs))
 
 
 def _mask_json(node: Any) -> Any:
@@ -215,7 +227,7 @@ class Journal:
 
     def _row(self, exchange: Exchange, at: str) -> tuple:
         response_headers = (
-            jsontext.dumps(mask_headers(exchange.response_headers))
+            _headers_json(tuple(_pairs(exchange.response_headers)))
             if exchange.response_headers is not None
             else None
         )
@@ -223,7 +235,7 @@ class Journal:
             exchange.started_ns, at, exchange.direction, exchange.shop_id,
             exchange.payment_id, exchange.kind, exchange.method, exchange.url, exchange.path,
             exchange.status, round(exchange.duration_ms, 3),
-            jsontext.dumps(mask_headers(exchange.request_headers)),
+            _headers_json(tuple(_pairs(exchange.request_headers))),
             mask_body(exchange.request_body),
             response_headers, mask_body(exchange.response_body), exchange.error,
             exchange.message_id, exchange.attempt, exchange.fault, exchange.violation,
@@ -243,9 +255,10 @@ class Journal:
 
     def _write(self, pending: list[Any]) -> None:
         entries = []
-        for item in pending:
-            exchange, at = self._inbound(item) if isinstance(item, Inbound) else item
-            entries.append(self._row(exchange, to_storage(at)))
+        with self.db.pinned():  # one look at the store's version for the whole batch
+            for item in pending:
+                exchange, at = self._inbound(item) if isinstance(item, Inbound) else item
+                entries.append(self._row(exchange, to_storage(at)))
         with self.db.write() as conn:
             rows.insert_entries(conn, entries)
         self._count(len(entries))

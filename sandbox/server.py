@@ -15,13 +15,15 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
 
-from sandbox.app import create_app
-from sandbox.core.fixtures import Fixtures
 from sandbox.services import services_of
 from sandbox.settings import Settings
+
+if TYPE_CHECKING:
+    from sandbox.core.fixtures import Fixtures
 
 log = logging.getLogger("sandbox.server")
 # How long a quick stop waits for requests in flight, and for a message being sent.
@@ -121,6 +123,8 @@ def quit_worker(worker) -> None:
 def serve(settings: Settings, banner, fixtures: Fixtures | None = None) -> int:
     """Run until interrupted; ``banner(urls)`` is printed once the sockets listen. Every
     worker gets ``fixtures`` as loaded before the fork (else loads them itself)."""
+    from sandbox.app import create_app  # here: the benchmark's bare app uses this module too
+
     load = lambda: create_app(settings, fixtures, background=True)  # noqa: E731
     WsgiServer(settings, load, on_ready=banner).run()
     sys.stdout.flush()

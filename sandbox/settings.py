@@ -26,14 +26,22 @@ def default_fixtures_dir() -> Path:
 
 
 WORKER_CLASSES = ("gthread", "sync")
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """Two worker processes per CPU, between 2 and 8."""
+    return min(max(2 * (os.cpu_count() or 1), 2), MAX_DEFAULT_WORKERS)
 
 
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int = 2
-    threads: int = 8
+    # Chosen by make bench on the 2-core reference machine (docs/architecture.md, "Server
+    # settings"): two single-threaded-ish processes per core beat fewer, busier ones.
+    workers: int = field(default_factory=lambda: default_workers())
+    threads: int = 2
     # gunicorn's worker class: "gthread" (threads per worker, keep-alive) or "sync" (one
     # request at a time per worker, no keep-alive). make bench compares them.
     worker_class: str = "gthread"

@@ -50,6 +50,15 @@ class Database:
         conn = self.connection()
         self._local.pinned_version = conn.execute("PRAGMA data_version").fetchone()[0]
 
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """:meth:`pin_version` for a block of work outside a request (a background batch)."""
+        self.pin_version()
+        try:
+            yield
+        finally:
+            self._local.pinned_version = None
+
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until anyone commits anything.
 

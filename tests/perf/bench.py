@@ -74,10 +74,11 @@ class ServerSetting:
 
 
 MATRIX = (
-    ServerSetting("gthread", 2, 8),
+    ServerSetting("gthread", 4, 2),  # serve's default on 2 cores (2 workers per CPU)
+    ServerSetting("gthread", 2, 8),  # the default before issue 11
     ServerSetting("gthread", 2, 2),
     ServerSetting("sync", 2, 1),
-    ServerSetting("gthread", 4, 2),
+    ServerSetting("gthread", 4, 4),
 )
 
 
@@ -301,8 +302,16 @@ def main() -> None:
         default="all",
         help="server settings to compare: 'all' or indexes such as 0,2 (0 is serve's default)",
     )
+    parser.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="only the reads across the server matrix (choosing server settings)",
+    )
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args()
+    if args.reads_only:
+        reads_only(args)
+        return
     matrix = MATRIX if args.matrix == "all" else [MATRIX[int(i)] for i in args.matrix.split(",")]
     default = MATRIX[0]
     wrk = ensure_wrk()
@@ -388,6 +397,47 @@ def main() -> None:
     )
     args.json.write_text(json.dumps(report, indent=2))
     print(f"wrote {args.json}")
+
+
+def reads_only(args: argparse.Namespace) -> None:
+    """The server matrix alone: the read, journal on and off and bare, per setting."""
+    matrix = MATRIX if args.matrix == "all" else [MATRIX[int(i)] for i in args.matrix.split(",")]
+    wrk = ensure_wrk()
+    path = f"/api/202412/payment/{READ_PAYMENT}"
+    loads: dict[str, Load] = {}
+    with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as stack:
+        tmp = Path(tmp_name)
+        small = tmp / "small.json"
+        generate(small, SMALL)
+        body = tmp / "body.json"
+        for setting in matrix:
+            for target, extra in (("journal", ()), ("quiet", ("--journal", "off"))):
+                server = stack.enter_context(
+                    sandbox(tmp / f"{target}-{setting.name}", setting, *extra, fixtures=small)
+                )
+                wait_for_workers(server.url, setting.workers)
+                loads[f"read {target} {setting.name}"] = Load(server.url + path, LOAD_READ)
+                if not body.exists():
+                    answer = requests.get(server.url + path, headers={
+                        "X-Genstore-Access-Token": LOAD_READ}, timeout=10)  # fmt: skip
+                    body.write_bytes(answer.content)
+            bare = BareApp(body, setting)
+            stack.callback(bare.stop)
+            wait_for_workers(bare.url, setting.workers)
+            loads[f"read bare {setting.name}"] = Load(bare.url + path, LOAD_READ)
+        for load in loads.values():
+            run_wrk(wrk, load, 1, args.connections)
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in loads}
+        for round_no in range(args.rounds):
+            for name, load in loads.items():
+                results[name].append(run_wrk(wrk, load, args.seconds, args.connections))
+            print(f"round {round_no + 1} of {args.rounds} done", flush=True)
+    print(f"{'':<36}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}   rounds' req/s")
+    for name, runs in results.items():
+        rps, p50, p99 = (statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99"))
+        rounds = ", ".join(f"{r['rps']:.0f}" for r in runs)
+        print(f"{name:<36}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}   {rounds}")
+    args.json.write_text(json.dumps({"reads_only": results}, indent=2))
 
 
 def summarize(results, matrix, default, start, memory, flows, meta) -> dict[str, Any]:
