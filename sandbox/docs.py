@@ -15,7 +15,7 @@ docs = Blueprint("sandbox-docs", __name__)
 
 
 def spec_dict(app: Flask, name: str) -> dict[str, Any]:
-    return app.extensions["sandbox_apis"][name].spec.to_dict()
+    return app.extensions["sandbox_apis"][name].document().to_dict()
 
 
 def spec_yaml(app: Flask, name: str) -> str:

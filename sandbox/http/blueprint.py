@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
 import werkzeug.exceptions
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
 from flask import Response
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -173,8 +174,29 @@ class StrictBlueprint(Blueprint):
 
 
 class Api(flask_smorest.Api):
+    """flask-smorest's Api, documenting lazily: a blueprint's routes are registered at once,
+    its OpenAPI documentation when the document is first asked for (:meth:`document`).
+    Building the three documents was most of what a worker spent starting up."""
+
     ERROR_SCHEMA = ErrorSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
+    _documenting = threading.Lock()
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self.__dict__.setdefault("_undocumented", []).append((blp, name, parameters))
+
+    def document(self) -> APISpec:
+        """The OpenAPI document, every registered blueprint in it."""
+        with self._documenting:
+            for blp, name, parameters in self.__dict__.pop("_undocumented", []):
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=name, parameters=parameters
+                )
+                self.spec.tag({"name": name, "description": blp.description})
+        return self.spec
 
     def _register_error_handlers(self):
         """Errors are handled once, app-wide, by :func:`install_error_handlers`."""
