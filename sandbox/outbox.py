@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from sandbox.core import jsontext
 from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.faults import Fault, Faults, target_of
@@ -176,7 +177,7 @@ class Outbox:
         now = self.clock.now(request.shop_id)
         raw_body = request.raw_body
         if raw_body is None and request.body is not None:
-            raw_body = json.dumps(request.body, separators=(",", ":"))
+            raw_body = jsontext.dumps(request.body)
         message_id = rows.insert_message(
             conn,
             NewMessage(

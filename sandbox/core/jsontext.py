@@ -21,3 +21,12 @@ def fast_dumps(value: Any) -> str | None:
 
 def dumps(value: Any) -> str:
     return fast_dumps(value) or json.dumps(value, separators=(",", ":"))
+
+
+def dumps_utf8(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes, non-ASCII text as is: what
+    ``json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()`` gives."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # a type orjson refuses, or a lone surrogate: the stdlib's way
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

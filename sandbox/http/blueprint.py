@@ -19,13 +19,14 @@ from flask import Response
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
+from sandbox.core.jsontext import dumps_utf8
 from sandbox.errors import BadRequest, validation_error
 
 JSON = "application/json"
 
 
 def dump_json(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return dumps_utf8(body)
 
 
 class ErrorSchema(ma.Schema):
