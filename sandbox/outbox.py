@@ -210,18 +210,25 @@ class Outbox:
             self._unsent.update(message.id for message in claimed)
         sent = 0
         for message in claimed:
-            with self._claims:
-                if self._stop.is_set():
-                    break
-                self._unsent.discard(message.id)
-                self._sending.add(message.id)
-            try:
-                self._deliver(message)
-            finally:
-                with self._claims:
-                    self._sending.discard(message.id)
+            if not self._send_one(message):
+                break
             sent += 1
         return sent
+
+    def _send_one(self, message: Message) -> bool:
+        """Send a message this process claimed, unless it is stopping (then the message was
+        handed back unsent); whether it was sent."""
+        with self._claims:
+            if self._stop.is_set() or message.id not in self._unsent:
+                return False
+            self._unsent.discard(message.id)
+            self._sending.add(message.id)
+        try:
+            self._deliver(message)
+        finally:
+            with self._claims:
+                self._sending.discard(message.id)
+        return True
 
     def drain(self, deadline: float = 30.0) -> dict[str, int]:
         """Deliver until nothing is due (answers may make more due), bounded in time."""
@@ -502,19 +509,11 @@ class Outbox:
                 self._wake.clear()
 
     def _send_claimed(self, message: Message) -> None:
+        """A sender's task: one message, then the sender is free again."""
         try:
-            with self._claims:
-                if self._stop.is_set() or message.id not in self._unsent:
-                    return  # stopping: handed back unsent
-                self._unsent.discard(message.id)
-                self._sending.add(message.id)
-            try:
-                self._deliver(message)
-            except Exception:
-                log.exception("outbox delivery of message %s failed", message.id)
-            finally:
-                with self._claims:
-                    self._sending.discard(message.id)
+            self._send_one(message)
+        except Exception:
+            log.exception("outbox delivery of message %s failed", message.id)
         finally:
             with self._claims:
                 self._free += 1
