@@ -359,10 +359,11 @@ def render_banner(
     base = listeners[0] if listeners else f"http://{settings.host}:{settings.port}"
     lines = [
         f"Genstore Sandbox {__version__} listening on {base} ({_concurrency(settings)}, gunicorn)",
-        f"  platform API    {base}/api/202412/",
-        f"  legacy orders   {base}/orders/",
-        f"  control API     {base}/_sandbox/",
+        f"  home            {base}/",
         f"  docs            {base}/docs",
+        f"  platform API    {base}/openapi/platform.yaml (under /api/202412/ and /orders/)",
+        f"  payment app API {base}/openapi/payment-app.yaml (the fake app, under /psp/)",
+        f"  control API     {base}/openapi/control.yaml (under /_sandbox/)",
         f"  store           {settings.database_path} (kept across restarts; --reset reseeds)",
         f"  fixtures        {settings.fixtures} ({fixtures.summary()}; "
         + ("loaded from the files)" if parsed else "unchanged since the last start: not parsed)"),

@@ -78,5 +78,19 @@ text-align:left;vertical-align:top}}code{{background:#f4f4f4;padding:0 .2em}}</s
 documents code generators use.</p>{body}</body></html>"""
 
 
+@docs.get("/")
+def home():
+    """Where the start banner's base URL leads: the docs, and each API's document."""
+    apis = current_app.extensions["sandbox_apis"]
+    items = [("/docs", "Every endpoint the sandbox serves")]
+    items += [(f"/openapi/{name}.yaml", api.spec.title) for name, api in apis.items()]
+    items.append(("/_sandbox/health", "Health: version, shops, the worker that answered"))
+    links = "".join(
+        f'<li><a href="{html.escape(href)}">{html.escape(href)}</a>: {html.escape(text)}</li>'
+        for href, text in items
+    )
+    return Response(_PAGE.format(body=f"<ul>{links}</ul>"), mimetype="text/html")
+
+
 def register_docs(app: Flask) -> None:
     app.register_blueprint(docs)

@@ -1,5 +1,6 @@
 """End to end: the real ``serve`` (gunicorn, several workers) over real HTTP on a free port."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -19,9 +20,29 @@ def test_health_and_a_production_server(live):
 def test_the_banner_prints_urls_and_the_demo_tokens(live):
     output = "".join(live.output)
     assert f"listening on {live.url}" in output
-    assert f"{live.url}/api/202412/" in output and f"{live.url}/_sandbox/" in output
+    assert f"{live.url}/openapi/platform.yaml" in output and f"{live.url}/docs" in output
     for token in ("gst_demo_app_write_payment", "gst_demo_merchant_read"):
         assert token in output
+
+
+def test_every_url_the_banner_prints_answers(live):
+    """The banner tells the truth: each URL it prints answers 200 (the Try line with its
+    token), and the base URL leads to the docs and every API's document."""
+    banner = "".join(live.output).split("[INFO] Booting worker")[0]
+    urls = set(re.findall(re.escape(live.url) + r"[^\s)]*", banner))
+    assert {live.url + "/", live.url + "/docs"} <= urls and len(urls) >= 6
+    token = re.search(r"X-Genstore-Access-Token: (\S+)'", banner).group(1)
+    for url in sorted(urls):
+        answer = requests.get(url, headers={"X-Genstore-Access-Token": token}, timeout=5)
+        assert answer.status_code == 200, url
+    home = requests.get(live.url + "/", timeout=5).text
+    for link in (
+        "/docs",
+        "/openapi/platform.yaml",
+        "/openapi/payment-app.yaml",
+        "/openapi/control.yaml",
+    ):
+        assert f'href="{link}"' in home
 
 
 def test_workers_share_one_store(live):
