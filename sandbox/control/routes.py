@@ -149,6 +149,15 @@ def fire_event(query, body, kind, objectId):
     )
 
 
+@control.route("/payments", methods=["GET"])
+@control.arguments(s.PaymentListQuery, location="query")
+@control.response(200, s.PaymentList)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def payment_list(query):
+    """A shop's newest payments: state, amount, app, age, contract violations"""
+    return {"payments": services().control.recent_payments(query["shop"], query["limit"])}
+
+
 @control.route("/payments/<paymentId>", methods=["GET"])
 @control.arguments(s.ShopQuery, location="query")
 @control.response(200, s.PaymentDetail)

@@ -174,6 +174,35 @@ class OperationView(ma.Schema):
     channelId = fields.String(allow_none=True)
 
 
+class PaymentListQuery(ShopQuery):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "At most this many, newest first (default 50, at most 500)"},
+    )
+
+
+class PaymentSummary(ma.Schema):
+    class Meta:
+        ordered = True
+
+    paymentId = fields.String()
+    state = fields.String(metadata={"description": "The payment machine's state"})
+    transactionStatus = fields.String()
+    amount = fields.String()
+    currency = fields.String()
+    kind = fields.String(metadata={"enum": ["card", "offsite"]})
+    cardLast4 = fields.String(allow_none=True)
+    app = fields.String(allow_none=True, metadata={"description": "The payment app's name"})
+    createdAt = fields.String()
+    stateEnteredAt = fields.String()
+    violations = fields.Integer(metadata={"description": "Contract violations of its app"})
+
+
+class PaymentList(ma.Schema):
+    payments = fields.List(fields.Nested(PaymentSummary))
+
+
 class PaymentDetail(ma.Schema):
     class Meta:
         ordered = True

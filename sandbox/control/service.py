@@ -10,7 +10,7 @@ from sandbox.core import money
 from sandbox.core.clock import Clock, ClockState, real_now
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
-from sandbox.core.timefmt import EARLIEST, LATEST, parse_duration, parse_instant
+from sandbox.core.timefmt import EARLIEST, LATEST, parse_duration, parse_instant, to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.journal import Journal, json_or_text
 from sandbox.outbox import Outbox
@@ -223,6 +223,29 @@ class ControlService:
                 raise NotFound(f"{kind.capitalize()} {object_id} not found in shop '{handle}'")
             moved_operation = self.lifecycle.fire_operation(conn, operation, event, now, "control")
             return {"kind": kind, "id": object_id, "state": moved_operation.state}
+
+    def recent_payments(self, handle: str, limit: int) -> list[dict[str, Any]]:
+        """A shop's newest payments, as a list shows them (newest first)."""
+        shop = self.shop(handle)
+        conn = self.db.read()
+        apps = {app.id: app.name for app in rows.list_apps(conn, shop.id)}
+        machine = self.fixtures.machines["payment"]
+        return [
+            {
+                "paymentId": payment.payment_id,
+                "state": payment.state,
+                "transactionStatus": machine.view(payment.state, "transaction_code"),
+                "amount": money.format_amount(payment.amount, payment.currency),
+                "currency": payment.currency,
+                "kind": payment.kind,
+                "cardLast4": payment.card_last4,
+                "app": apps.get(payment.app_id) if payment.app_id is not None else None,
+                "createdAt": to_storage(payment.created_at),
+                "stateEnteredAt": to_storage(payment.state_entered_at),
+                "violations": violations,
+            }
+            for payment, violations in rows.recent_payments(conn, shop.id, limit)
+        ]
 
     def payment_detail(self, handle: str, payment_id: str) -> dict[str, Any]:
         """The platform's own record of a payment: state, money, operations."""

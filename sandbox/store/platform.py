@@ -289,6 +289,17 @@ def list_shop_payments(conn: Connection, shop_id: int) -> list[Payment]:
     return [Payment.from_row(r) for r in rows]
 
 
+def recent_payments(conn: Connection, shop_id: int, limit: int) -> list[tuple[Payment, int]]:
+    """A shop's newest payments, each with how many contract violations it has."""
+    rows = Scope(conn, shop_id).query(
+        "SELECT p.*, (SELECT COUNT(*) FROM violations v WHERE v.shop_id = p.shop_id "
+        "AND v.payment_id = p.payment_id) AS violation_count FROM payments p "
+        "WHERE p.shop_id = ? ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
+        (limit,),
+    )
+    return [(Payment.from_row(r), int(r["violation_count"])) for r in rows]
+
+
 def load_order_payments(conn: Connection, shop_id: int, order_id: int) -> list[Payment]:
     rows = Scope(conn, shop_id).all("payments", order="created_at, legacy_id", order_id=order_id)
     return [Payment.from_row(r) for r in rows]

@@ -194,3 +194,23 @@ def test_a_nesting_bomb_is_refused_before_parsing(client, bomb):
         "/_sandbox/snapshots", data=bomb, headers={"Content-Type": "application/yaml"}
     )
     assert response.status_code == 400 and "nested" in response.json["error"]
+
+
+def test_the_payment_list_shows_the_newest_first_with_app_and_violations(client):
+    listed = client.get("/_sandbox/payments").json["payments"]
+    assert len(listed) == 15  # the demo shop's fixture payments
+    assert "sandbox-psp" in {p["app"] for p in listed}
+    assert all(p["violations"] == 0 for p in listed)
+    made = client.post("/_sandbox/checkouts", json={"amount": "12.50"})
+    assert made.status_code == 201, made.json
+    newest = client.get("/_sandbox/payments", query_string={"limit": 2}).json["payments"]
+    assert len(newest) == 2
+    assert newest[0]["paymentId"] == made.json["paymentId"]
+    assert newest[0]["amount"] == "12.50" and newest[0]["state"] == "created"
+    assert newest[0]["createdAt"] >= newest[1]["createdAt"]
+
+
+def test_the_payment_list_refuses_an_unknown_shop_and_a_bad_limit(client):
+    assert client.get("/_sandbox/payments", query_string={"shop": "ghost"}).status_code == 404
+    refused = client.get("/_sandbox/payments", query_string={"limit": 0})
+    assert refused.status_code == 400 and "limit" in refused.json["details"]
