@@ -9,6 +9,7 @@ from apispec import BasePlugin
 from flask import Flask
 
 from sandbox import __version__
+from sandbox.control.dashboard import dashboard
 from sandbox.control.guard import ControlGuard
 from sandbox.control.pages import pages as shop_pages
 from sandbox.control.routes import BLUEPRINTS as CONTROL_BLUEPRINTS
@@ -258,6 +259,7 @@ def create_app(
     app.extensions["sandbox_apis"] = apis
     app.register_blueprint(psp_pages)
     app.register_blueprint(shop_pages)
+    app.register_blueprint(dashboard)
     install_error_handlers(app)
     journaling = settings.journal != "off"
     facts = PlatformRequestFacts(db, platform)

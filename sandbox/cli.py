@@ -359,7 +359,7 @@ def render_banner(
     base = listeners[0] if listeners else f"http://{settings.host}:{settings.port}"
     lines = [
         f"Genstore Sandbox {__version__} listening on {base} ({_concurrency(settings)}, gunicorn)",
-        f"  home            {base}/",
+        f"  dashboard       {base}/_sandbox/ui",
         f"  docs            {base}/docs",
         f"  platform API    {base}/openapi/platform.yaml (under /api/202412/ and /orders/)",
         f"  payment app API {base}/openapi/payment-app.yaml (the fake app, under /psp/)",

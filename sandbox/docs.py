@@ -75,14 +75,18 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Genstore Sand
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4em;
 text-align:left;vertical-align:top}}code{{background:#f4f4f4;padding:0 .2em}}</style></head>
 <body><h1>Genstore Sandbox</h1><p>Every endpoint the sandbox serves, from the same OpenAPI
-documents code generators use.</p>{body}</body></html>"""
+documents code generators use. The <a href="/_sandbox/ui">dashboard</a> shows payments
+moving.</p>{body}</body></html>"""
 
 
 @docs.get("/")
 def home():
     """Where the start banner's base URL leads: the docs, and each API's document."""
     apis = current_app.extensions["sandbox_apis"]
-    items = [("/docs", "Every endpoint the sandbox serves")]
+    items = [
+        ("/_sandbox/ui", "The dashboard: payments moving through both sides, and actions"),
+        ("/docs", "Every endpoint the sandbox serves"),
+    ]
     items += [(f"/openapi/{name}.yaml", api.spec.title) for name, api in apis.items()]
     items.append(("/_sandbox/health", "Health: version, shops, the worker that answered"))
     links = "".join(

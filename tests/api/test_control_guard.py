@@ -135,3 +135,19 @@ def test_the_control_document_names_the_guards_answers(client):
     shops = spec["paths"]["/_sandbox/shops"]["get"]
     assert {"401", "403"} <= set(shops["responses"]) and "415" not in shops["responses"]
     assert spec["components"]["securitySchemes"]["controlToken"]["scheme"] == "bearer"
+
+
+def test_the_dashboard_page_loads_without_the_token_but_its_data_needs_it(guarded):
+    """The page and its assets hold no data: they load without the token (the page asks for
+    it); the control API behind them still wants it, and a foreign Host gets neither."""
+    page = guarded.get("/_sandbox/ui")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert '<script src="/_sandbox/ui/ui.js">' in page.text
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    for asset in ("ui.js", "ui.css"):
+        assert guarded.get(f"/_sandbox/ui/{asset}").status_code == 200
+    assert guarded.get("/_sandbox/ui/other.js").status_code == 404
+    assert guarded.get("/_sandbox/payments").status_code == 401
+    assert guarded.get("/_sandbox/payments", headers=BEARER).status_code == 200
+    foreign = guarded.get("/_sandbox/ui", headers={"Host": "evil.example"})
+    assert foreign.status_code == 403

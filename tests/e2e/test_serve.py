@@ -30,7 +30,7 @@ def test_every_url_the_banner_prints_answers(live):
     token), and the base URL leads to the docs and every API's document."""
     banner = "".join(live.output).split("[INFO] Booting worker")[0]
     urls = set(re.findall(re.escape(live.url) + r"[^\s)]*", banner))
-    assert {live.url + "/", live.url + "/docs"} <= urls and len(urls) >= 6
+    assert {live.url, live.url + "/_sandbox/ui", live.url + "/docs"} <= urls and len(urls) >= 6
     token = re.search(r"X-Genstore-Access-Token: (\S+)'", banner).group(1)
     for url in sorted(urls):
         answer = requests.get(url, headers={"X-Genstore-Access-Token": token}, timeout=5)
