@@ -26,7 +26,7 @@ def _known_host() -> None:
 @dashboard.get("/")
 def page():
     response = send_from_directory(ASSETS, "index.html", max_age=0)
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:"
     return response
 
 
