@@ -61,6 +61,7 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     link = page.locator("#next-action-link")
     expect(link).to_have_text("Open the 3-D Secure page", timeout=STEP)
     expect(page.locator("#facts")).to_contain_text("···· ")
+    expect(page.locator("#timeline a", has_text="open the 3-D Secure page")).to_have_count(1)
 
     with page.expect_popup() as opened:
         link.click()

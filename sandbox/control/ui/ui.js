@@ -181,6 +181,12 @@ function renderPayment(payment, timeline) {
     for (const key of ["requestBody", "responseBody", "payload", "error"]) {
       if (entry[key] !== undefined && entry[key] !== null) payload[key] = entry[key];
     }
+    const answer = entry.responseBody || {};
+    const buyerPage = answer.threeDsUrl || answer.redirectUrl;
+    if (buyerPage) {  // the app asked for a buyer step: its page opens from here too
+      const label = answer.threeDsUrl ? "open the 3-D Secure page" : "open the offsite page";
+      item.append(" ", el("a", { href: buyerPage, target: "_blank" }, label));
+    }
     if (Object.keys(payload).length) {
       item.append(el("details", {}, el("summary", {}, "payload"), el("pre", {}, JSON.stringify(payload, null, 2))));
     }
