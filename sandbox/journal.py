@@ -178,7 +178,11 @@ class Journal:
             self._wake.set()
 
     def _inbound(self, raw: Inbound) -> tuple[Exchange, datetime]:
-        shop_id, payment_id = self.facts.about(raw) if self.facts else (None, None)
+        try:
+            shop_id, payment_id = self.facts.about(raw) if self.facts else (None, None)
+        except Exception:  # an exchange is kept even when what it is about cannot be told
+            log.exception("journal: which shop and payment an exchange is about")
+            shop_id, payment_id = None, None
         environ = raw.environ
         path = environ.get("PATH_INFO", "")
         query = environ.get("QUERY_STRING")
