@@ -377,11 +377,12 @@ class Fixtures:
     def summary(self) -> str:
         orders = sum(len(s["orders"]) for s in self.shops)
         payments = sum(payment_count(s) for s in self.shops)
-        return (
-            f"{len(self.machines)} state machines, {len(self.fee_rules)} fee rules, "
-            f"{len(self.shops)} shops, {orders} orders, {payments} payments, "
-            f"{len(self.magic)} magic values"
-        )
+        counts = (
+            (len(self.machines), "state machine"), (len(self.fee_rules), "fee rule"),
+            (len(self.shops), "shop"), (orders, "order"), (payments, "payment"),
+            (len(self.magic), "magic value"),
+        )  # fmt: skip
+        return ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for n, name in counts)
 
     def magic_named(self, name: str) -> Magic | None:
         return next((m for m in self.magic if m.name == name), None)
