@@ -49,8 +49,7 @@ def mask(value: str) -> str:
 
 
 def mask_headers(headers: dict[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    pairs = headers.items() if isinstance(headers, dict) else headers
-    return {k: mask(v) if k.lower() in SECRET_HEADERS else v for k, v in pairs}
+    return {k: mask(v) if k.lower() in SECRET_HEADERS else v for k, v in _pairs(headers)}
 
 
 def mask_body(text: str | bytes | None) -> str | None:

@@ -161,7 +161,6 @@ class Outbox:
         self._threads: list[threading.Thread] = []
         self._pool: ThreadPoolExecutor | None = None
         self._free = 0  # senders not busy (the background mode)
-        self._idle = threading.Event()  # never set: a plain interruptible wait
         self._local = threading.local()
         self._pruned_at = 0.0
         # Claimed by this process: not yet sent, and being sent (handed back on stop).
@@ -461,7 +460,7 @@ class Outbox:
         for thread in self._threads if grace > 0 else ():
             thread.join(max(deadline - time.monotonic(), 0))
         while grace > 0 and self._sending_now() and time.monotonic() < deadline:
-            self._idle.wait(0.01)  # a message being sent finishing, bounded by the grace
+            time.sleep(0.01)  # a message being sent finishing, bounded by the grace
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         with self._claims:

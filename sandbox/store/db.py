@@ -52,12 +52,15 @@ class Database:
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
-        """:meth:`pin_version` for a block of work outside a request (a background batch)."""
+        """:meth:`pin_version` for a block of work (a background batch); the pin it found
+        (a request's, when the batch runs inside one) is back afterwards."""
+        self.connection()  # the thread's state, made for this process
+        before = self._local.pinned_version
         self.pin_version()
         try:
             yield
         finally:
-            self._local.pinned_version = None
+            self._local.pinned_version = before
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until anyone commits anything.
