@@ -53,7 +53,7 @@ from sandbox.services import EXTENSION, Services
 from sandbox.settings import ENV_PREFIX, Settings, default_fixtures_dir
 from sandbox.store import templates
 from sandbox.store.clock import load_clock
-from sandbox.store.db import Database
+from sandbox.store.db import Database, open_database
 from sandbox.store.seed import keep_bulk, seed_all
 
 # Which blueprints make up each OpenAPI document.
@@ -115,7 +115,7 @@ def load_configured_fixtures(settings: Settings) -> Fixtures:
 
 def prepare_store(settings: Settings, fixtures: Fixtures, reset: bool = False) -> Database:
     """Create the schema; seed the fixtures when the store is new (or ``reset``)."""
-    db = Database(settings.database_path)
+    db = open_database(settings.store_location)
     db.ensure_schema()
     if reset or db.get_meta("seeded_at") is None:
         with db.write():  # one seeding even when several workers start at once
@@ -135,13 +135,13 @@ def prepare_for_serving(settings: Settings, reset: bool = False) -> tuple[Fixtur
     fixtures loaded and checked; the store seeded when new (or ``reset``); the fixtures' bulk
     written to the store. Returns the fixtures without their bulk, which every worker gets,
     and whether the files were parsed: files unchanged since the last start are not."""
-    db = Database(settings.database_path)
+    db = open_database(settings.store_location)
     db.ensure_schema()
     package = Path(__file__).parent
     digest = source_digest(
         settings.fixtures, default_fixtures_dir(), [package / name for name in _FIXTURE_CODE]
     )
-    light = templates.load_light(db.read(), digest, db.path)
+    light = templates.load_light(db.read(), digest, db.location)
     if light is not None:
         if reset or db.get_meta("seeded_at") is None:
             seed_all(db, light, load_clock(db).now())  # the bulk streams from the store
@@ -149,7 +149,7 @@ def prepare_for_serving(settings: Settings, reset: bool = False) -> tuple[Fixtur
     fixtures = load_configured_fixtures(settings)
     prepare_store(settings, fixtures, reset)
     with db.write() as conn:
-        light = keep_bulk(conn, fixtures, db.path)
+        light = keep_bulk(conn, fixtures, db.location)
         templates.save_light(conn, light, digest)
     return light, True
 

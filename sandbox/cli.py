@@ -6,9 +6,11 @@ import argparse
 import dataclasses
 import json
 import multiprocessing
+import os
 import socket
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,9 +25,10 @@ from sandbox.core.fixtures import FixtureError, Fixtures, load_fixtures
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import WORKER_CLASSES, Settings, default_fixtures_dir
 from sandbox.store import platform as rows
-from sandbox.store.db import Database, StoreError
-from sandbox.store.lock import StoreInUse, lock_store
-from sandbox.store.outbox import release_stale_claims
+from sandbox.store.db import Database, StoreError, open_database
+from sandbox.store.journal import FORGET_SECONDS, LIVE_SECONDS, forget_workers
+from sandbox.store.lock import StoreInUse
+from sandbox.store.outbox import claimers, release_stale_claims
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", type=Path, help="fixtures directory or YAML file")
     serve.add_argument(
         "--data-dir", type=Path, help="where the store lives (default .sandbox-data)"
+    )
+    serve.add_argument(
+        "--database",
+        metavar="URL",
+        help="the store: a SQLite file's path (default DATA_DIR/sandbox.sqlite3), or a "
+        "postgresql://user:password@host/db URL that several instances share",
     )
     serve.add_argument(
         "--workers", type=int, help="worker processes (default 2 per CPU, from 2 to 8)"
@@ -273,6 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             fixtures=args.fixtures,
             data_dir=args.data_dir,
+            database=args.database,
             workers=args.workers,
             threads=args.threads,
             worker_class=args.worker_class,
@@ -293,11 +303,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         check_port_free(settings.host, settings.port)
         # Before anything touches the store (a --reset would wipe another sandbox's state).
-        held = lock_store(settings.database_path, settings.self_url)
+        db = open_database(settings.store_location)
+        held = db.hold(settings.self_url)  # SQLite: its lock file; PostgreSQL: it answers
         fixtures, parsed = in_child_process(prepare_for_serving, settings, args.reset)
-        db = Database(settings.database_path)
-        with db.write() as conn:  # what a stopped or killed sandbox was sending goes out again
-            release_stale_claims(conn)
+        release_claims_of_the_gone(db)
     except FixtureError as exc:
         print(f"genstore-sandbox: the fixtures are invalid:\n{exc}", file=sys.stderr)
         return 1
@@ -307,6 +316,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def banner(listeners: list[str]) -> None:
         print(render_banner(settings, db, listeners, fixtures, parsed), flush=True)
+        db.close()  # the workers fork next: each opens connections of its own
         warning = exposure_warning(settings.host, settings.control_token)
         if warning:
             print(warning, file=sys.stderr, flush=True)
@@ -314,7 +324,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         return serve(settings, banner, fixtures)
     finally:
-        held.close()
+        if held is not None:
+            held.close()
+
+
+def release_claims_of_the_gone(db: Database) -> None:
+    """What a stopped or killed sandbox was sending goes out again now: with a store of its
+    own, every claim in it; with a shared one, those of this host's processes that have
+    ended and of any process that stopped beating."""
+    now = time.time()
+    with db.write() as conn:
+        if db.exclusive:
+            release_stale_claims(conn, None)
+        else:
+            gone = [key for key in claimers(conn) if _ended_here(key)]
+            release_stale_claims(conn, now - LIVE_SECONDS, gone)
+        forget_workers(conn, now - FORGET_SECONDS)
+
+
+def _ended_here(process: str) -> bool:
+    """A process key (store/db.py process_key) of this host whose process is gone."""
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def in_child_process(function, *args):
@@ -353,6 +392,12 @@ def _concurrency(settings: Settings) -> str:
     return f"{settings.workers} workers x {settings.threads} threads"
 
 
+def _store_note(db: Database) -> str:
+    if db.exclusive:
+        return "kept across restarts; --reset reseeds"
+    return "shared: every instance on it is one sandbox; --reset reseeds it for all"
+
+
 def render_banner(
     settings: Settings, db, listeners: list[str], fixtures: Fixtures, parsed: bool
 ) -> str:
@@ -364,7 +409,7 @@ def render_banner(
         f"  platform API    {base}/openapi/platform.yaml (under /api/202412/ and /orders/)",
         f"  payment app API {base}/openapi/payment-app.yaml (the fake app, under /psp/)",
         f"  control API     {base}/openapi/control.yaml (under /_sandbox/)",
-        f"  store           {settings.database_path} (kept across restarts; --reset reseeds)",
+        f"  store           {db.describe()} ({_store_note(db)})",
         f"  fixtures        {settings.fixtures} ({fixtures.summary()}; "
         + ("loaded from the files)" if parsed else "unchanged since the last start: not parsed)"),
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -28,7 +27,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.magic import luhn_valid
 from sandbox.core.timefmt import to_storage
 from sandbox.store import journal as rows
-from sandbox.store.db import Database
+from sandbox.store.db import Database, process_key
 
 JOURNALED_PREFIXES = ("/api/", "/orders/", "/oauth2/", "/psp/")
 SECRET_HEADERS = {"x-genstore-access-token", "authorization", "cookie", "set-cookie"}
@@ -40,7 +39,7 @@ _SECRET_MARKERS = tuple(f'"{key}"' for key in SECRET_KEYS)
 _CARD_LIKE = re.compile(r"(?<![\w.])[3-6]\d{12,18}(?![\w.])")
 MAX_BODY = 65536
 FLUSH_SECONDS = 0.02
-LIVE_SECONDS = 3.0  # a worker silent this long is gone, and its buffer with it
+LIVE_SECONDS = rows.LIVE_SECONDS
 log = logging.getLogger("sandbox.journal")
 
 
@@ -279,7 +278,7 @@ class Journal:
         if self._thread is None:
             return
         with self.db.write() as conn:
-            epoch = rows.bump_epoch(conn, os.getpid())
+            epoch = rows.bump_epoch(conn, process_key())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if rows.workers_behind(self.db.read(), epoch, time.time() - LIVE_SECONDS) == 0:
@@ -296,7 +295,7 @@ class Journal:
 
     def _heartbeat(self, epoch: int) -> None:
         with self.db.write() as conn:
-            rows.heartbeat(conn, os.getpid(), epoch, time.time())
+            rows.heartbeat(conn, process_key(), epoch, time.time())
         self._acked = epoch
 
     def _run(self) -> None:

@@ -35,7 +35,7 @@ from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
 from sandbox.store import outbox as rows
 from sandbox.store.clock import shop_clocks
-from sandbox.store.db import Database
+from sandbox.store.db import Database, process_key
 from sandbox.store.outbox import SANDBOX_URL, Message, NewMessage
 from sandbox.store.tables import Connection
 
@@ -263,7 +263,8 @@ class Outbox:
         if not rows.any_due(self.db.read(), now, real):
             return []
         with self.db.write() as conn:
-            return rows.claim_due(conn, now, real, limit, real + self.settings.timeout + 30)
+            claim = rows.Claim(process_key(), real + self.settings.timeout + 30)
+            return rows.claim_due(conn, now, real, limit, claim)
 
     def resolve(self, url: str) -> str:
         """A stored URL as it is sent: the sandbox's own base URL filled in."""

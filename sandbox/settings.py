@@ -47,8 +47,9 @@ class Settings:
     worker_class: str = "gthread"
     fixtures: Path = field(default_factory=default_fixtures_dir)
     data_dir: Path = Path(".sandbox-data")
-    # A database path overrides data_dir; ":memory:" is refused (workers must share the file).
-    database: Path | None = None
+    # The store: a SQLite file's path (overriding data_dir; ":memory:" is refused, workers
+    # must share the file), or a postgresql:// URL that several instances may share.
+    database: str | None = None
     max_body_bytes: int = 1024 * 1024
     # Extra `info` bytes for GENSTORE-V1's HKDF (the public docs are silent; empty by default).
     hkdf_info: str = ""
@@ -84,8 +85,9 @@ class Settings:
     rate_limit: str = "on"
 
     @property
-    def database_path(self) -> Path:
-        return self.database or (self.data_dir / "sandbox.sqlite3")
+    def store_location(self) -> str:
+        """A postgresql:// URL, or the SQLite file's path."""
+        return self.database or str(self.data_dir / "sandbox.sqlite3")
 
     @property
     def self_url(self) -> str:
@@ -109,9 +111,11 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("fixtures", "data_dir", "database", "psp_private_key"):
+        for key in ("fixtures", "data_dir", "psp_private_key"):
             if key in values and not isinstance(values[key], Path):
                 values[key] = Path(str(values[key]))
+        if "database" in values:
+            values["database"] = str(values["database"]) or None
         return cls(**values)  # type: ignore[arg-type]
 
 

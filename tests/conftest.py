@@ -9,9 +9,10 @@ import pytest
 
 from sandbox.app import create_app
 from sandbox.services import services_of
-from sandbox.settings import Settings
 from sandbox.testing.live import LiveSandbox
+from sandbox.testing.postgres import PostgresCluster, PostgresMissing
 from tests.contract import ContractClient
+from tests.helpers import store_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every status the documents promise must be one some test saw (tests/status_coverage.py).
@@ -28,6 +29,45 @@ READ_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_read"}
 ADMIN_TOKEN = {"X-Genstore-Access-Token": "gst_demo_merchant_admin"}
 
 
+# Which store the suite's sandboxes run on (make proof runs it on both): "sqlite" or
+# "postgresql" (a throwaway cluster per test process, sandbox/testing/postgres.py).
+STORE = os.environ.get("GENSTORE_SANDBOX_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"GENSTORE_SANDBOX_TEST_STORE={STORE!r}: sqlite or postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    if STORE != "sqlite":
+        skip = pytest.mark.skip(reason="about the SQLite store's own file")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A PostgreSQL cluster of this test process's own, removed afterwards. Without
+    PostgreSQL's binaries the test skips with the command that installs them, except
+    under CI=true, where it fails."""
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresMissing as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{exc} (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_store(request):
+    """On PostgreSQL, every sandbox the suite starts gets a database of its own."""
+    if STORE == "postgresql":
+        LiveSandbox.stores = request.getfixturevalue("postgres_cluster").database_for
+    yield
+    LiveSandbox.stores = None
+
+
 @pytest.fixture(scope="session")
 def proof() -> bool:
     """True under `make proof`: scale the run up."""
@@ -36,7 +76,7 @@ def proof() -> bool:
 
 @pytest.fixture(scope="session")
 def _shared_app(tmp_path_factory):
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("app") / "data"))
+    app = create_app(store_settings(data_dir=tmp_path_factory.mktemp("app") / "data"))
     app.test_client_class = ContractClient
     return app
 

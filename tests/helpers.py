@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sandbox.settings import Settings
+from sandbox.testing.live import LiveSandbox
+
 KIND_FIELDS = {
     "payment": ("paymentId", "channelPaymentId"),
     "pre_authorize": ("paymentId", "channelPaymentId"),
@@ -17,3 +20,13 @@ def result_body(kind: str, object_id: str, result=True, reason=None, channel="ch
     if reason is not None:
         pay["reason"] = reason
     return {"pay": pay}
+
+
+def store_settings(**values) -> Settings:
+    """Settings for an in-process app on the store this session runs on: the data
+    directory's SQLite file, or (``GENSTORE_SANDBOX_TEST_STORE=postgresql``) a PostgreSQL
+    database of the session's throwaway cluster, the same one for the same directory."""
+    stores = LiveSandbox.stores
+    if stores is not None and "database" not in values:
+        values["database"] = stores(values["data_dir"])
+    return Settings(**values)

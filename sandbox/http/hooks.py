@@ -41,6 +41,12 @@ def install_request_hooks(
             g.journal_started_ns = time.time_ns()
         return inject_fault(faults, facts) if faults.armed() else None
 
+    if db.pooled:  # the request's connection goes back to the pool for the next one
+
+        @app.teardown_request
+        def _release(_error: BaseException | None) -> None:
+            db.release()
+
     if journal is None:
         return
 

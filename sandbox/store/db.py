@@ -1,54 +1,149 @@
-"""Connections and transactions.
+"""The store's contract: connections, transactions, the memo and the schema's version.
 
-One connection per thread per process (a forked worker never reuses its parent's), autocommit
-for reads, ``BEGIN IMMEDIATE`` for writes so concurrent writers queue instead of deadlocking.
+Two backends keep it: SQLite (store/sqlite.py, the embedded default: one file, one sandbox)
+and PostgreSQL (store/postgres.py: one database that several sandbox instances share).
+:func:`open_database` picks one from the location given at start. Everything SQL outside
+those two modules is written once, in the portable subset both run; what differs (how a
+write transaction takes its lock, how commits are counted, column types) lives in them.
+
+Each thread of each process has a connection of its own (a forked worker never reuses its
+parent's); reads run in autocommit, writes in a transaction that queues behind every other
+writer, in any process or instance, so no two writers ever interleave.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
+import socket
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, Any, TypeVar
 
-from sandbox.store.schema import SCHEMA, SCHEMA_VERSION
+from sandbox.store import schema
+from sandbox.store.tables import Connection
 
 T = TypeVar("T")
 MEMO_LIMIT = 4096
-BULK_CACHE_KIB = 131072
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StoreError(RuntimeError):
     pass
 
 
-class Database:
-    def __init__(self, path: Path):
-        if str(path) == ":memory:":
-            raise StoreError("the store must be a file so every worker process can share it")
-        self.path = Path(path)
+def is_postgres_url(location: str) -> bool:
+    return location.startswith(POSTGRES_SCHEMES)
+
+
+def open_database(location: str | Path) -> Database:
+    """The store at ``location``: a ``postgresql://`` URL, or a SQLite file's path."""
+    text = str(location)
+    if is_postgres_url(text):
+        from sandbox.store.postgres import PostgresDatabase  # imported only when asked for
+
+        return PostgresDatabase(text)
+    from sandbox.store.sqlite import SqliteDatabase
+
+    return SqliteDatabase(Path(text))
+
+
+@lru_cache(maxsize=4)
+def _process_key(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}"
+
+
+def process_key() -> str:
+    """This process among every sandbox process sharing the store, on any host: what its
+    outbox claims and its journal heartbeats are recorded under."""
+    return _process_key(os.getpid())
+
+
+class Database(ABC):
+    """One store. Subclasses open connections and say how transactions begin and end."""
+
+    kind: str  # "sqlite" or "postgresql"
+    # True when one sandbox holds the store alone (its lock proves no other is running).
+    exclusive: bool
+    # True when a thread's connection comes from a pool and goes back after each request.
+    pooled: bool = False
+
+    def __init__(self, location: str):
+        self.location = location
         self._local = threading.local()
 
-    def connection(self) -> sqlite3.Connection:
+    # ---- what a backend provides ----------------------------------------------------------
+
+    @abstractmethod
+    def _open(self) -> Any:
+        """A new connection for this thread (a :class:`~sandbox.store.tables.Connection`)."""
+
+    @abstractmethod
+    def _data_version(self, conn: Any) -> object:
+        """Changes whenever another connection, in any process, commits."""
+
+    @abstractmethod
+    def _begin_write(self, conn: Any) -> None:
+        """Begin a transaction that waits for every other writer's to end."""
+
+    @abstractmethod
+    def _begin_read(self, conn: Any) -> None:
+        """Begin a read-only transaction that sees one committed state."""
+
+    @abstractmethod
+    def _in_transaction(self, conn: Any) -> bool: ...
+
+    @abstractmethod
+    def render(self, portable: str) -> str:
+        """Portable DDL (store/schema.py) in this backend's dialect."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The store for people: its kind and where it is (no password)."""
+
+    @abstractmethod
+    def side_connection(self) -> AbstractContextManager[Connection]:
+        """A connection beside this thread's own, for a long read while the thread's
+        connection may be in a write transaction (streaming a fixture's bulk)."""
+
+    def hold(self, url: str) -> IO[str] | None:
+        """Claim the store for one serving sandbox, when the backend allows only one;
+        keep the returned handle open while serving."""
+        return None
+
+    def release(self) -> None:
+        """This thread is done with its connection for now (a request ended)."""
+        return None  # by default the thread keeps it
+
+    def close(self) -> None:
+        """Close this process's connections (before forking workers)."""
+        return None  # by default each thread's connection closes with the process
+
+    # ---- connections and transactions -----------------------------------------------------
+
+    def connection(self) -> Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
-            local.conn = self._open()
             local.pid = os.getpid()
+            local.conn = None
             local.own_commits = 0
             local.memo_version = None
             local.memo = {}
             local.pinned_version = None
-        conn: sqlite3.Connection = local.conn
+            local.after_commit = None
+        if local.conn is None:
+            local.conn = self._open()
+        conn: Connection = local.conn
         return conn
 
     def pin_version(self) -> None:
         """Read other connections' commit count once, for the rest of this request: a request
         sees the store as of its start (this thread's own commits still count)."""
         conn = self.connection()
-        self._local.pinned_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        self._local.pinned_version = self._data_version(conn)
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
@@ -65,7 +160,7 @@ class Database:
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until anyone commits anything.
 
-        SQLite's ``PRAGMA data_version`` changes whenever another connection (in any process)
+        The backend's data version changes whenever another connection (in any process)
         commits; this thread's own commits are counted apart. Either change empties the memo,
         so a remembered value is never older than the data it came from. Values must be
         immutable, and must not depend on the time (callers check time themselves).
@@ -74,7 +169,7 @@ class Database:
         local = self._local
         data_version = local.pinned_version
         if data_version is None:
-            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            data_version = self._data_version(conn)
         version = (data_version, local.own_commits)
         if version != local.memo_version:
             local.memo = {}
@@ -88,23 +183,14 @@ class Database:
             value = local.memo[key] = compute()
             return value
 
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
-
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Connection]:
         """A write transaction; re-entrant (an inner ``write`` joins the outer one)."""
         conn = self.connection()
-        if conn.in_transaction:
+        if self._in_transaction(conn):
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin_write(conn)
         local = self._local
         local.after_commit = []
         try:
@@ -123,62 +209,92 @@ class Database:
         """Call ``callback`` once this thread's write transaction commits (never, if it rolls
         back); at once when no transaction is open."""
         conn = self.connection()
-        if conn.in_transaction and getattr(self._local, "after_commit", None) is not None:
+        if self._in_transaction(conn) and getattr(self._local, "after_commit", None) is not None:
             self._local.after_commit.append(callback)
         else:
             callback()
 
-    @contextmanager
-    def bulk_write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that loads many rows (a large fixture): SQLite's page cache is
-        made big enough for the indexes it fills (seeding 100,000 payments a third faster),
-        for this transaction only, so a worker does not keep the memory."""
-        conn = self.connection()
-        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        try:
-            with self.write() as joined:
-                yield joined
-        finally:
-            conn.execute("PRAGMA cache_size = -2000")  # SQLite's default, 2 MB
+    def bulk_write(self) -> AbstractContextManager[Connection]:
+        """A write transaction that loads many rows (a large fixture)."""
+        return self.write()
 
-    def read(self) -> sqlite3.Connection:
+    def read(self) -> Connection:
         return self.connection()
 
     @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
+    def snapshot(self) -> Iterator[Connection]:
         """Several reads that see one state of the store (a read transaction), so a record
         and its parts never come from either side of another writer's commit."""
         conn = self.connection()
-        if conn.in_transaction:
+        if self._in_transaction(conn):
             yield conn
             return
-        conn.execute("BEGIN")
+        self._begin_read(conn)
         try:
             yield conn
         finally:
             conn.execute("COMMIT")
 
+    # ---- the schema -----------------------------------------------------------------------
+
     def ensure_schema(self) -> None:
-        # executescript commits any open transaction first, so it runs on its own; every
-        # statement is idempotent (IF NOT EXISTS), so concurrent workers may race here.
-        self.connection().executescript(SCHEMA)
+        """Create the tables in a new store, migrate an older one, refuse one this version
+        cannot read. Several workers may start at once: the first to take the write lock
+        does the work, the others find it done."""
+        if self._schema_version() == schema.SCHEMA_VERSION:
+            return
         with self.write() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-                )
-            elif row["value"] != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by another version of the sandbox (schema "
-                    f"{row['value']}, expected {SCHEMA_VERSION}); start with --reset to reseed it"
-                )
+            found = self._schema_version()
+            if found is None:
+                for statement in schema.statements(self.render(schema.SCHEMA)):
+                    conn.execute(statement)
+                self.set_meta(conn, "schema_version", str(schema.SCHEMA_VERSION))
+            elif found != schema.SCHEMA_VERSION:
+                self._migrate(conn, found)
+
+    def _migrate(self, conn: Connection, found: int) -> None:
+        if found > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.describe()} was written by a newer sandbox (schema {found}; "
+                f"this one reads {schema.SCHEMA_VERSION}): upgrade this sandbox, or give it "
+                "another store"
+            )
+        if found < schema.OLDEST_MIGRATABLE:
+            raise StoreError(
+                f"the store {self.describe()} was written by an older sandbox (schema {found}) "
+                f"that this one cannot migrate (from {schema.OLDEST_MIGRATABLE} on): "
+                f"{self._start_afresh()}"
+            )
+        for version in range(found, schema.SCHEMA_VERSION):
+            for statement in schema.statements(self.render(schema.MIGRATIONS[version])):
+                conn.execute(statement)
+            self.set_meta(conn, "schema_version", str(version + 1))
+
+    def _start_afresh(self) -> str:
+        return "give this sandbox another store, or remove this one's tables"
+
+    def _schema_version(self) -> int | None:
+        """The version the store was written with; None for an empty store."""
+        if not self._has_meta_table():
+            return None
+        value = self.get_meta("schema_version")
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise StoreError(
+                f"the store {self.describe()} has an unreadable schema version {value!r}"
+            ) from None
+
+    @abstractmethod
+    def _has_meta_table(self) -> bool: ...
 
     def get_meta(self, key: str) -> str | None:
         row = self.read().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row["value"]
+        return None if row is None else str(row["value"])
 
-    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+    def set_meta(self, conn: Connection, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.store.tables import Connection, delete, insert, select_all, select_one
+from sandbox.store.tables import Connection, delete, insert_returning_id, select_all, select_one
 
 
 def insert_fault(conn: Connection, values: dict[str, Any]) -> int:
-    return insert(conn, "faults", {**values, "seen": 0, "fired": 0})
+    return insert_returning_id(conn, "faults", {**values, "seen": 0, "fired": 0})
 
 
 def list_faults(conn: Connection, armed_only: bool = False) -> list[dict[str, Any]]:

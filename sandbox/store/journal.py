@@ -12,6 +12,8 @@ COLUMNS = (
     "response_body", "error", "message_id", "attempt", "fault", "violation",
 )  # fmt: skip
 FILTERS = ("shop_id", "payment_id", "direction", "kind", "method", "status")
+LIVE_SECONDS = 3.0  # a worker silent this long is gone, and its buffer with it
+FORGET_SECONDS = 3600.0  # and its row is deleted when an instance starts this long after
 
 
 def insert_entries(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -29,7 +31,7 @@ def read_epoch(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def bump_epoch(conn: Connection, pid: int) -> int:
+def bump_epoch(conn: Connection, worker: str) -> int:
     """Ask every worker to flush past a new epoch; this worker has already."""
     epoch = read_epoch(conn) + 1
     conn.execute(
@@ -37,17 +39,22 @@ def bump_epoch(conn: Connection, pid: int) -> int:
         "DO UPDATE SET value = excluded.value",
         (str(epoch),),
     )
-    conn.execute("UPDATE journal_workers SET acked_epoch = ? WHERE pid = ?", (epoch, pid))
+    conn.execute("UPDATE journal_workers SET acked_epoch = ? WHERE worker = ?", (epoch, worker))
     return epoch
 
 
-def heartbeat(conn: Connection, pid: int, epoch: int, at: float) -> None:
+def heartbeat(conn: Connection, worker: str, epoch: int, at: float) -> None:
     conn.execute(
-        "INSERT INTO journal_workers (pid, acked_epoch, heartbeat) VALUES (?, ?, ?) "
-        "ON CONFLICT (pid) DO UPDATE SET acked_epoch = excluded.acked_epoch, "
+        "INSERT INTO journal_workers (worker, acked_epoch, heartbeat) VALUES (?, ?, ?) "
+        "ON CONFLICT (worker) DO UPDATE SET acked_epoch = excluded.acked_epoch, "
         "heartbeat = excluded.heartbeat",
-        (pid, epoch, at),
+        (worker, epoch, at),
     )
+
+
+def forget_workers(conn: Connection, silent_since: float) -> None:
+    """Workers that stopped beating before ``silent_since`` are gone for good."""
+    conn.execute("DELETE FROM journal_workers WHERE heartbeat < ?", (silent_since,))
 
 
 def workers_behind(conn: Connection, epoch: int, alive_since: float) -> int:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.store.tables import Connection, Row, Scope, columns_of, insert, select_one
+from sandbox.store.tables import Connection, Row, Scope, columns_of, insert_returning_id, select_one
 
 # Stored URLs may say this for the sandbox's own base URL, filled in when sent, so a store
 # survives a change of port.
@@ -101,7 +102,7 @@ class NewMessage:
 
 
 def insert_message(conn: Connection, message: NewMessage) -> int:
-    return insert(
+    return insert_returning_id(
         conn,
         "outbox",
         {
@@ -133,18 +134,24 @@ def any_due(conn: Connection, now: Now, real: float) -> bool:
     return conn.execute(sql, params).fetchone() is not None
 
 
-def claim_due(
-    conn: Connection, now: Now, real: float, limit: int, claimed_until: float
-) -> list[Message]:
+@dataclass(frozen=True)
+class Claim:
+    """Who claims (a process, store/db.py process_key) and until when (real time)."""
+
+    by: str
+    until: float
+
+
+def claim_due(conn: Connection, now: Now, real: float, limit: int, claim: Claim) -> list[Message]:
     """Mark up to ``limit`` due messages as being sent (inside the caller's write
     transaction, so exactly one sender claims each) and return them."""
     claimed = []
     sql, params = _due(now, real, limit)
     for row in conn.execute(sql, params).fetchall():
         conn.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = ? "
-            "WHERE id = ?",
-            (claimed_until, row["id"]),
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = ?, "
+            "claimed_by = ? WHERE id = ?",
+            (claim.until, claim.by, row["id"]),
         )
         claimed.append(Message.from_row(row, attempts=row["attempts"] + 1))
     return claimed
@@ -186,14 +193,30 @@ def release_claims(conn: Connection, message_ids: list[int]) -> None:
     )
 
 
-def release_stale_claims(conn: Connection) -> int:
-    """Every claim in the store belongs to a sandbox that is gone (``serve`` holds the store's
-    lock, so no other is running): due again now, not when the claims would lapse."""
-    return int(
-        conn.execute(
-            "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE state = 'sending'"
-        ).rowcount
+def claimers(conn: Connection) -> list[str]:
+    """The processes holding claims now."""
+    rows = conn.execute(
+        "SELECT DISTINCT claimed_by FROM outbox WHERE state = 'sending' AND claimed_by IS NOT NULL"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def release_stale_claims(
+    conn: Connection, alive_since: float | None, gone: Sequence[str] = ()
+) -> int:
+    """Claims of processes that are gone: due again now, not when the claims would lapse.
+    ``alive_since`` None: every claim (one sandbox holds the store, and it is starting);
+    else those of the processes in ``gone`` and of those whose last heartbeat is older
+    (instances share the store)."""
+    sql = "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE state = 'sending'"
+    if alive_since is None:
+        return int(conn.execute(sql).rowcount)
+    marks = ", ".join("?" * len(gone)) or "NULL"
+    sql += (
+        f" AND (claimed_by IS NULL OR claimed_by IN ({marks}) OR claimed_by NOT IN "
+        "(SELECT worker FROM journal_workers WHERE heartbeat >= ?))"
     )
+    return int(conn.execute(sql, (*gone, alive_since)).rowcount)
 
 
 def copy_message(conn: Connection, message_id: int, now: str) -> None:

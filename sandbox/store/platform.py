@@ -30,7 +30,7 @@ from sandbox.store.tables import (
     Scope,
     columns_of,
     delete,
-    insert,
+    insert_returning_id,
     select_all,
     select_one,
 )
@@ -86,7 +86,7 @@ def insert_shop(conn: Connection, shop: NewShop) -> int:
     values = columns_of(shop)
     values["credentials"] = json.dumps(shop.credentials)
     values["shop_header"], values["strict"] = int(shop.shop_header), int(shop.strict)
-    return insert(conn, "shops", values)
+    return insert_returning_id(conn, "shops", values)
 
 
 # What happened, as opposed to what is: a snapshot import may keep these for the shop it replaces.
@@ -161,7 +161,7 @@ def insert_app(conn: Connection, app: NewApp) -> int:
     values = columns_of(app)
     values["urls"] = json.dumps(app.urls)
     values["activated"] = int(app.activated)
-    return Scope(conn, app.shop_id).insert("apps", values)
+    return Scope(conn, app.shop_id).insert_returning_id("apps", values)
 
 
 def set_app_activated(conn: Connection, app_id: int, ready: bool, at: str | None) -> None:
@@ -488,7 +488,7 @@ def insert_webhook(
 ) -> int:
     values = {"app_id": app_id, "address": address, "topic": topic, "created_at": at}
     values |= {"updated_at": at, "failures": failures, "disabled_at": disabled_at}
-    return Scope(conn, shop_id).insert("webhooks", values)
+    return Scope(conn, shop_id).insert_returning_id("webhooks", values)
 
 
 def find_webhook(

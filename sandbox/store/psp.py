@@ -17,6 +17,12 @@ SECTIONS = {
     "operations": "psp_operations",
 }
 RECORD_TABLES = ("psp_payments", "psp_operations")
+# Each table's primary key: an imported row replaces the one with the same key.
+KEYS = {
+    "psp_installations": ("shop_domain",),
+    "psp_payments": ("shop_domain", "payment_id"),
+    "psp_operations": ("shop_domain", "kind", "operation_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -204,12 +210,8 @@ def import_rows(
             if domain is not None and row.get("shop_domain") != domain:
                 continue
             values = {"shop_id": 0, **row} if table == "psp_installations" else row
-            columns = ", ".join(values)
-            conn.execute(
-                f"INSERT OR REPLACE INTO {table} ({columns}) "
-                f"VALUES ({', '.join('?' * len(values))})",
-                tuple(values.values()),
-            )
+            delete(conn, table, {key: values.get(key) for key in KEYS[table]})  # replaced
+            insert(conn, table, values)
     conn.execute(
         "UPDATE psp_installations SET shop_id = (SELECT id FROM shops WHERE shops.domain = "
         "psp_installations.shop_domain) WHERE shop_domain IN (SELECT domain FROM shops)"

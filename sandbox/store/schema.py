@@ -1,9 +1,29 @@
-"""Tables. Every row carries its shop: the namespace tests isolate on.
+"""Tables, and the migrations from older versions. Every row carries its shop: the namespace
+tests isolate on.
 
-Plain, portable SQL (no SQLite-only types) so a PostgreSQL store can follow.
+Written once for both backends: plain SQL with INTEGER, REAL, TEXT, and a few tokens each
+backend's ``render`` fills in (store/sqlite.py, store/postgres.py):
+
+- ``{row_id}``: an integer key the store assigns; ``{auto_id}``: one never reused;
+- ``{rowid}``: insertion order, for tables listed ``ORDER BY rowid`` (SQLite has it already);
+- ``{blob}``: bytes; ``{without_rowid}``: a table stored by its primary key.
 """
 
-SCHEMA_VERSION = "9"
+from __future__ import annotations
+
+# Bump it with a new entry in MIGRATIONS: the statements that bring a store of the version
+# before up to it. A store older than OLDEST_MIGRATABLE is refused with a message.
+SCHEMA_VERSION = 10
+OLDEST_MIGRATABLE = 9
+
+JOURNAL_WORKERS = """
+-- Every live worker process of every instance, by host and pid (store/db.py process_key).
+CREATE TABLE IF NOT EXISTS journal_workers (
+    worker TEXT PRIMARY KEY,
+    acked_epoch INTEGER NOT NULL,
+    heartbeat REAL NOT NULL
+);
+"""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -14,16 +34,16 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS fixture_rows (
     section TEXT NOT NULL,   -- 'orders:<shop handle>', 'psp:<section>' or 'light'
     seq INTEGER NOT NULL,
-    body BLOB NOT NULL,
+    body {blob} NOT NULL,
     PRIMARY KEY (section, seq)
-) WITHOUT ROWID;
+){without_rowid};
 CREATE TABLE IF NOT EXISTS clock (
     shop_id INTEGER PRIMARY KEY,  -- 0: the global clock, which shops without their own follow
     frozen_at TEXT,
     offset_seconds REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS shops (
-    id INTEGER PRIMARY KEY,
+    id {row_id},
     handle TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     domain TEXT NOT NULL,
@@ -39,7 +59,7 @@ CREATE TABLE IF NOT EXISTS shops (
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS webhooks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {auto_id},
     shop_id INTEGER NOT NULL,
     app_id INTEGER NOT NULL,
     address TEXT NOT NULL,
@@ -50,7 +70,7 @@ CREATE TABLE IF NOT EXISTS webhooks (
     disabled_at TEXT
 );
 CREATE TABLE IF NOT EXISTS faults (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {auto_id},
     target TEXT NOT NULL,
     kind TEXT NOT NULL,
     shop_id INTEGER,
@@ -75,7 +95,7 @@ CREATE TABLE IF NOT EXISTS rate_buckets (
     PRIMARY KEY (shop_id, client)
 );
 CREATE TABLE IF NOT EXISTS apps (
-    id INTEGER PRIMARY KEY,
+    id {row_id},
     shop_id INTEGER NOT NULL,
     name TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -89,6 +109,7 @@ CREATE TABLE IF NOT EXISTS apps (
     UNIQUE (shop_id, name)
 );
 CREATE TABLE IF NOT EXISTS tokens (
+    {rowid}
     token TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
     app_id INTEGER,
@@ -106,6 +127,7 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (shop_id, id)
 );
 CREATE TABLE IF NOT EXISTS payments (
+    {rowid}
     shop_id INTEGER NOT NULL,
     payment_id TEXT NOT NULL,
     legacy_id INTEGER NOT NULL,
@@ -134,6 +156,7 @@ CREATE TABLE IF NOT EXISTS payments (
 );
 CREATE INDEX IF NOT EXISTS payments_by_order ON payments (shop_id, order_id);
 CREATE TABLE IF NOT EXISTS operations (
+    {rowid}
     shop_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     operation_id TEXT NOT NULL,
@@ -158,7 +181,7 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (shop_id, kind, object_id)
 );
 CREATE TABLE IF NOT EXISTS history (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq {auto_id},
     shop_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     object_id TEXT NOT NULL,
@@ -174,7 +197,7 @@ CREATE INDEX IF NOT EXISTS history_by_payment ON history (shop_id, payment_id);
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {auto_id},
     shop_id INTEGER NOT NULL,
     payment_id TEXT,
     side TEXT NOT NULL,
@@ -192,12 +215,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at TEXT NOT NULL,
     finished_at TEXT,
     last_status INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    claimed_by TEXT  -- the process sending it (store/db.py process_key)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
 CREATE INDEX IF NOT EXISTS outbox_by_payment ON outbox (shop_id, payment_id);
 CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {auto_id},
     seq INTEGER NOT NULL,
     at TEXT NOT NULL,
     direction TEXT NOT NULL,
@@ -221,13 +245,9 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_by_payment ON journal (shop_id, payment_id);
 CREATE INDEX IF NOT EXISTS journal_by_seq ON journal (seq);
-CREATE TABLE IF NOT EXISTS journal_workers (
-    pid INTEGER PRIMARY KEY,
-    acked_epoch INTEGER NOT NULL,
-    heartbeat REAL NOT NULL
-);
 CREATE INDEX IF NOT EXISTS journal_by_message ON journal (message_id);
 CREATE TABLE IF NOT EXISTS psp_installations (
+    {rowid}
     shop_domain TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
     platform_url TEXT NOT NULL,
@@ -237,7 +257,7 @@ CREATE TABLE IF NOT EXISTS psp_installations (
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS violations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {auto_id},
     shop_id INTEGER NOT NULL,
     payment_id TEXT,
     message_id INTEGER,
@@ -248,6 +268,7 @@ CREATE TABLE IF NOT EXISTS violations (
 );
 CREATE INDEX IF NOT EXISTS violations_by_payment ON violations (shop_id, payment_id);
 CREATE TABLE IF NOT EXISTS psp_payments (
+    {rowid}
     shop_domain TEXT NOT NULL,
     payment_id TEXT NOT NULL,
     channel_payment_id TEXT NOT NULL,
@@ -273,6 +294,7 @@ CREATE TABLE IF NOT EXISTS psp_payments (
     PRIMARY KEY (shop_domain, payment_id)
 );
 CREATE TABLE IF NOT EXISTS psp_operations (
+    {rowid}
     shop_domain TEXT NOT NULL,
     kind TEXT NOT NULL,
     operation_id TEXT NOT NULL,
@@ -288,4 +310,17 @@ CREATE TABLE IF NOT EXISTS psp_operations (
 );
 """
 
-SCHEMA += OUTBOX_SCHEMA
+SCHEMA += OUTBOX_SCHEMA + JOURNAL_WORKERS
+
+MIGRATIONS = {
+    # 10: workers and outbox claims are keyed by host and pid, so instances on several hosts
+    # can share one store.
+    9: "DROP TABLE IF EXISTS journal_workers;\n"
+    + JOURNAL_WORKERS
+    + "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;\n",
+}
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements, one at a time (each ends with a semicolon at a line's end)."""
+    return [part.strip() for part in script.split(";\n") if part.strip()]

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sandbox.core import money
@@ -203,15 +202,15 @@ def first_free_legacy_id(orders: Iterable[dict[str, Any]]) -> int:
     return max(given, default=0) + 1
 
 
-def keep_bulk(conn: Connection, fixtures: Fixtures, path: Path) -> Fixtures:
-    """Write the fixtures' bulk (orders, fake-app rows) into the store at ``path``: the same
+def keep_bulk(conn: Connection, fixtures: Fixtures, location: str) -> Fixtures:
+    """Write the fixtures' bulk (orders, fake-app rows) into the store at ``location``: the same
     fixtures, with each piece of bulk read back from there when iterated."""
     templates.clear_sections(conn)
     shops = []
     for template in fixtures.shops:
         section = f"orders:{template['handle']}"
         count = templates.save_section(conn, section, template["orders"])
-        stored = templates.StoredRows(path, section, count)
+        stored = templates.StoredRows(location, section, count)
         first_free = first_free_legacy_id(template["orders"])
         shops.append(
             {
@@ -223,7 +222,7 @@ def keep_bulk(conn: Connection, fixtures: Fixtures, path: Path) -> Fixtures:
         )
     psp_rows: dict[str, Iterable[dict[str, Any]]] = {
         name: templates.StoredRows(
-            path, f"psp:{name}", templates.save_section(conn, f"psp:{name}", items)
+            location, f"psp:{name}", templates.save_section(conn, f"psp:{name}", items)
         )
         for name, items in fixtures.psp.items()
     }

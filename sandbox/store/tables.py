@@ -7,13 +7,32 @@ query can forget it. Built statements are cached: building costs nothing on the 
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
-Row = sqlite3.Row
-Connection = sqlite3.Connection
+
+class Row(Protocol):
+    """A row by column name or position (``sqlite3.Row``, or the PostgreSQL backend's)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store's modules ask of a connection: ``?`` placeholders, rows as :class:`Row`
+    (SQLite's own connection, or the PostgreSQL backend's wrapper)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any: ...
 
 
 @lru_cache(maxsize=512)
@@ -73,12 +92,17 @@ def columns_of(record: Any) -> dict[str, Any]:
     return dict(vars(record))
 
 
-def insert(conn: Connection, table: str, values: Mapping[str, Any], conflict: str = "") -> int:
-    """Insert one row; ``conflict`` is an optional ``ON CONFLICT ...`` clause. The new rowid."""
-    cursor = conn.execute(
+def insert(conn: Connection, table: str, values: Mapping[str, Any], conflict: str = "") -> None:
+    """Insert one row; ``conflict`` is an optional ``ON CONFLICT ...`` clause."""
+    conn.execute(
         _insert(table, tuple(values), f" {conflict}" if conflict else ""), tuple(values.values())
     )
-    return int(cursor.lastrowid or 0)
+
+
+def insert_returning_id(conn: Connection, table: str, values: Mapping[str, Any]) -> int:
+    """Insert one row into a table keyed by a generated ``id``; that id."""
+    sql = _insert(table, tuple(values), " RETURNING id")
+    return int(conn.execute(sql, tuple(values.values())).fetchone()[0])
 
 
 def insert_many(
@@ -128,8 +152,11 @@ class Scope:
     ) -> list[Row]:
         return select_all(self.conn, table, self._keyed(where), order, limit, columns)
 
-    def insert(self, table: str, values: Mapping[str, Any], conflict: str = "") -> int:
-        return insert(self.conn, table, self._keyed(values), conflict)
+    def insert(self, table: str, values: Mapping[str, Any], conflict: str = "") -> None:
+        insert(self.conn, table, self._keyed(values), conflict)
+
+    def insert_returning_id(self, table: str, values: Mapping[str, Any]) -> int:
+        return insert_returning_id(self.conn, table, self._keyed(values))
 
     def update(self, table: str, values: Mapping[str, Any], **where: Any) -> int:
         return update(self.conn, table, values, self._keyed(where))

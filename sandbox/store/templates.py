@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import pickle
-import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 from sandbox.core.fixtures import Fixtures
+from sandbox.store.db import Database, open_database
 from sandbox.store.tables import Connection
 
 BATCH = 2000
@@ -48,11 +48,11 @@ def _decode(tagged: dict[str, Any]) -> Any:
     return tagged
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=_encode, separators=(",", ":"))
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, default=_encode, separators=(",", ":")).encode()
 
 
-def loads(text: str) -> Any:
+def loads(text: bytes | str) -> Any:
     return json.loads(text, object_hook=_decode)
 
 
@@ -77,20 +77,18 @@ def clear_sections(conn: Connection) -> None:
 class StoredRows:
     """A section's items, read from the store each time it is iterated (never all held).
 
-    Holds only the store's path, so it pickles: ``serve`` hands it to every worker, and each
-    reads with a connection of its own. Behaves as the list it replaces for what the seeding
+    Holds only the store's location, so it pickles: ``serve`` hands it to every worker, and
+    each reads with a connection of its own. Behaves as the list it replaces for what the seeding
     code asks of it: iteration, ``len``, and truth."""
 
-    def __init__(self, path: Path, section: str, count: int):
-        self.path = Path(path)
+    def __init__(self, location: str, section: str, count: int):
+        self.location = location
         self.section = section
         self.count = count
 
     def __iter__(self) -> Iterator[Any]:
-        # A connection of its own: the caller may be writing in a transaction on its own
-        # connection; reading another table beside it is fine in WAL mode.
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
+        # A connection of its own: the caller may be writing in a transaction on its own.
+        with _database(self.location).side_connection() as conn:
             last = -1
             while True:  # in pages by key, so no cursor stays open across the caller's work
                 page = conn.execute(
@@ -103,8 +101,6 @@ class StoredRows:
                 for _seq, body in page:
                     yield loads(body)
                 last = page[-1][0]
-        finally:
-            conn.close()
 
     def __len__(self) -> int:
         return self.count
@@ -116,6 +112,11 @@ class StoredRows:
         return f"StoredRows({self.section!r}, {self.count} items)"
 
 
+@lru_cache(maxsize=8)
+def _database(location: str) -> Database:
+    return open_database(location)
+
+
 def save_light(conn: Connection, fixtures: Fixtures, digest: str) -> None:
     """The fixtures without their bulk, and the digest of the files they came from."""
     conn.execute("DELETE FROM fixture_rows WHERE section = 'light'")
@@ -124,20 +125,20 @@ def save_light(conn: Connection, fixtures: Fixtures, digest: str) -> None:
     )
 
 
-def load_light(conn: Connection, digest: str, path: Path) -> Fixtures | None:
+def load_light(conn: Connection, digest: str, location: str) -> Fixtures | None:
     """What :func:`save_light` kept, if it came from files with this digest (else None: the
     fixtures changed, or the sandbox did, and must be loaded again)."""
     row = conn.execute("SELECT body FROM fixture_rows WHERE section = 'light'").fetchone()
     if row is None:
         return None
     try:
-        kept, fixtures = pickle.loads(row[0])
+        kept, fixtures = pickle.loads(bytes(row[0]))
     except Exception:  # written by another version of the sandbox: load the files again
         return None
     if kept != digest or not isinstance(fixtures, Fixtures):
         return None
     for stored in _stored_rows(fixtures):
-        stored.path = Path(path)  # the data directory may have moved
+        stored.location = location  # the data directory may have moved
     return fixtures
 
 

@@ -16,9 +16,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -68,7 +69,14 @@ class Sandbox:
 
 
 class LiveSandbox(Sandbox):
-    """``genstore-sandbox serve`` in a process of its own, on a free port."""
+    """``genstore-sandbox serve`` in a process of its own, on a free port.
+
+    Its store is ``database`` when given (a postgresql:// URL or a path), else what
+    :attr:`stores` says for its data directory, else the SQLite file in that directory."""
+
+    # Set by a test session that runs every sandbox on another store (the project's suite
+    # on PostgreSQL): the store for a data directory, the same one each time it is asked.
+    stores: ClassVar[Callable[[Path], str] | None] = None
 
     def __init__(
         self,
@@ -79,6 +87,7 @@ class LiveSandbox(Sandbox):
         startup_timeout: float = 30.0,
         env: dict[str, str] | None = None,
         own_session: bool = False,
+        database: str | None = None,
     ):
         """``own_session``: the server gets a process group of its own, so
         :meth:`interrupt` can send Ctrl-C to it as a terminal would (arbiter and workers)."""
@@ -92,6 +101,7 @@ class LiveSandbox(Sandbox):
         self.startup_timeout = startup_timeout
         self.env = env or {}
         self.own_session = own_session
+        self.database = database
         self.output: list[str] = []
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -113,6 +123,10 @@ class LiveSandbox(Sandbox):
         ]
         if self.fixtures is not None:
             command += ["--fixtures", str(self.fixtures)]
+        stores = type(self).stores
+        database = self.database or (stores(self.data_dir) if stores else None)
+        if database:
+            command += ["--database", database]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self._process = subprocess.Popen(
             command,

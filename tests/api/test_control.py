@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import APP_TOKEN, READ_TOKEN
-from tests.helpers import result_body
+from tests.helpers import result_body, store_settings
 
 PAYMENT = "PI0020261101000000002"
 
@@ -171,17 +171,16 @@ def test_times_the_clock_cannot_keep_are_400(client, body):
 
 
 def test_an_unreadable_stored_clock_does_not_brick_the_store(tmp_path):
-    import sqlite3
-
     from sandbox.app import create_app
-    from sandbox.settings import Settings
+    from sandbox.store.db import open_database
 
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = store_settings(data_dir=tmp_path / "data")
     create_app(settings)
-    with sqlite3.connect(settings.database_path) as conn:  # as an older version wrote year 1
+    with open_database(settings.store_location).write() as conn:  # as an older version wrote
         conn.execute(
-            "INSERT OR REPLACE INTO clock (shop_id, frozen_at, offset_seconds) "
-            "VALUES (0, '1-01-01T00:00:00.000000+00:00', 0)"
+            "INSERT INTO clock (shop_id, frozen_at, offset_seconds) "
+            "VALUES (0, '1-01-01T00:00:00.000000+00:00', 0) "
+            "ON CONFLICT (shop_id) DO UPDATE SET frozen_at = excluded.frozen_at"
         )
     client = create_app(settings).test_client()
     assert client.get("/_sandbox/health").status_code == 200

@@ -8,16 +8,16 @@ import pytest
 
 from sandbox.app import create_app
 from sandbox.control.guard import exposure_warning, host_name
-from sandbox.settings import Settings
 from tests.conftest import READ_TOKEN
 from tests.contract import ContractClient
+from tests.helpers import store_settings
 
 TOKEN = "s3cret-control-token"
 
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    settings = Settings(
+    settings = store_settings(
         data_dir=tmp_path_factory.mktemp("guarded") / "data",
         control_token=TOKEN,
         allowed_hosts="sandbox.internal, ci-runner",

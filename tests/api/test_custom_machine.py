@@ -5,9 +5,8 @@ import shutil
 import pytest
 
 from sandbox.app import create_app
-from sandbox.settings import Settings
 from tests.conftest import ADMIN_TOKEN, APP_TOKEN, FIXTURES, READ_TOKEN
-from tests.helpers import result_body
+from tests.helpers import result_body, store_settings
 
 PAYMENT = "PI0020261101000000002"
 
@@ -37,7 +36,7 @@ def review_client(tmp_path):
         "      - {event: fail, from: created, to: failed}\n" + REVIEW_TRANSITIONS.lstrip("\n"),
     )
     (fixtures / "state_machines.yaml").write_text(machines)
-    app = create_app(Settings(data_dir=tmp_path / "data", fixtures=fixtures))
+    app = create_app(store_settings(data_dir=tmp_path / "data", fixtures=fixtures))
     return app.test_client()
 
 
@@ -89,4 +88,4 @@ def test_a_broken_machine_file_refuses_to_start_naming_file_and_key(tmp_path):
     with pytest.raises(
         FixtureError, match=r"state_machines.yaml: machines.payment.transitions\[\d+\].to"
     ):
-        create_app(Settings(data_dir=tmp_path / "data", fixtures=fixtures))
+        create_app(store_settings(data_dir=tmp_path / "data", fixtures=fixtures))

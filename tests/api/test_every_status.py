@@ -15,10 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sandbox.app import create_app
-from sandbox.settings import Settings
 from tests.conftest import ADMIN_TOKEN, APP_TOKEN, READ_TOKEN, ROOT
 from tests.contract import ContractClient
-from tests.helpers import result_body
+from tests.helpers import result_body, store_settings
 
 LARGEST = 2**63 - 1
 CHANGES = ("post", "put", "patch", "delete")
@@ -54,7 +53,9 @@ WITH_INT_PATH = [
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("g") / "d", control_token="t0k"))
+    app = create_app(
+        store_settings(data_dir=tmp_path_factory.mktemp("g") / "d", control_token="t0k")
+    )
     app.test_client_class = ContractClient
     return app.test_client()
 

@@ -1,6 +1,7 @@
 """Genstore's rate limit: 40 per app per shop, refilled at 2 per second on the sandbox clock."""
 
 from tests.conftest import ADMIN_TOKEN, READ_TOKEN
+from tests.helpers import store_settings
 
 PATH = "/api/202412/payment/PI0020261101000000001"
 
@@ -48,16 +49,14 @@ def test_a_shop_without_a_limit_and_a_shop_with_its_own(client):
 
 def test_the_limit_can_be_switched_off(tmp_path):
     from sandbox.app import create_app
-    from sandbox.settings import Settings
 
-    app = create_app(Settings(data_dir=tmp_path / "d", rate_limit="off"))
+    app = create_app(store_settings(data_dir=tmp_path / "d", rate_limit="off"))
     client = app.test_client()
     assert all(client.get(PATH, headers=READ_TOKEN).status_code == 200 for _ in range(50))
 
 
 def test_fixtures_configure_the_limit(tmp_path):
     from sandbox.app import create_app
-    from sandbox.settings import Settings
     from tests.conftest import FIXTURES
 
     data = (
@@ -68,7 +67,7 @@ def test_fixtures_configure_the_limit(tmp_path):
         )
     )
     (tmp_path / "default.yaml").write_text(data)
-    app = create_app(Settings(data_dir=tmp_path / "d", fixtures=tmp_path / "default.yaml"))
+    app = create_app(store_settings(data_dir=tmp_path / "d", fixtures=tmp_path / "default.yaml"))
     client = app.test_client()
     codes = [client.get(PATH, headers=READ_TOKEN).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

@@ -3,6 +3,7 @@
 import re
 
 from tests.conftest import READ_TOKEN
+from tests.helpers import store_settings
 
 OFFSET_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
 
@@ -69,7 +70,6 @@ def test_unknown_payment_is_404(client):
 
 def test_the_fee_rule_comes_from_the_fixtures(tmp_path):
     from sandbox.app import create_app
-    from sandbox.settings import Settings
     from tests.conftest import FIXTURES
 
     data = (
@@ -78,7 +78,7 @@ def test_the_fee_rule_comes_from_the_fixtures(tmp_path):
         .replace('standard: {percent: "2.9", fixed: "0.30"}', 'standard: {percent: "10"}')
     )
     (tmp_path / "default.yaml").write_text(data)
-    app = create_app(Settings(data_dir=tmp_path / "d", fixtures=tmp_path / "default.yaml"))
+    app = create_app(store_settings(data_dir=tmp_path / "d", fixtures=tmp_path / "default.yaml"))
     payment = get(app.test_client(), "PI0020261101000000001").json["payment"]
     assert (payment["fee"], payment["net"]) == ("12.32", "110.91")
 

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import FIXTURES
 
 
@@ -179,6 +181,7 @@ def test_client_verbs_exit_non_zero_unless_the_payment_ends_where_asked(live):
     assert usage.returncode == 2
 
 
+@pytest.mark.sqlite_only  # instances share a PostgreSQL store on purpose
 def test_a_second_sandbox_on_a_store_in_use_refuses_to_start(tmp_path):
     from sandbox.testing.live import LiveSandbox
 

@@ -1,7 +1,7 @@
 """Crash recovery (issue 10.16): kill -9 the whole sandbox (arbiter and workers) while
 checkouts pour in, start it again on the same data directory. Every change it acknowledged
 is there, every request it owed an app goes out (once, or once more if it was on the wire
-at the kill), and SQLite finds the database intact."""
+at the kill), and SQLite finds the database intact. The same holds on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -79,5 +79,6 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path, proof):
             # Only what was on the wire at the kill goes out once more: one per outbox
             # thread and per drain in flight, a handful at most.
             assert all(received[p] <= 2 for p in twice) and len(twice) <= 4, twice
-    with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if LiveSandbox.stores is None:  # PostgreSQL answers for its own files
+        with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

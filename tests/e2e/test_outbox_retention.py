@@ -49,6 +49,7 @@ def _store_bytes(data_dir: Path) -> int:
 
 
 @pytest.mark.proof
+@pytest.mark.sqlite_only  # measures the SQLite file
 def test_a_soak_keeps_the_store_bounded(tmp_path, proof):
     """Checkouts on a running clock, with a short retention: the store grows while the first
     retention fills, then levels off (the journal keeps 10,000 exchanges; payments are state

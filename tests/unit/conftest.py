@@ -9,15 +9,15 @@ import pytest
 from sandbox.app import create_app
 from sandbox.core.clock import ClockState
 from sandbox.services import Services, services_of
-from sandbox.settings import Settings
 from sandbox.store.clock import save_clock
+from tests.helpers import store_settings
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def services(tmp_path) -> Services:
-    svc = services_of(create_app(Settings(data_dir=tmp_path / "data", seed=7)))
+    svc = services_of(create_app(store_settings(data_dir=tmp_path / "data", seed=7)))
     set_clock(svc, START)
     return svc
 

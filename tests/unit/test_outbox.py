@@ -18,8 +18,8 @@ from sandbox.app import create_app
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.outbox import Outbound, OutboxSettings
 from sandbox.services import services_of
-from sandbox.settings import Settings
 from sandbox.store import outbox as rows
+from tests.helpers import store_settings
 from tests.unit.conftest import START, advance, set_clock
 
 
@@ -124,7 +124,7 @@ def test_jitter_spreads_messages_that_failed_together(services):
 
 
 def test_no_jitter_gives_exact_doubling(tmp_path):
-    svc = services_of(create_app(Settings(data_dir=tmp_path / "d", outbox_jitter=0)))
+    svc = services_of(create_app(store_settings(data_dir=tmp_path / "d", outbox_jitter=0)))
     set_clock(svc, START)
     message_id = _schedule(svc)
     svc.outbox.deliver_due()
@@ -188,7 +188,9 @@ def test_one_claim_per_message(services):
     message_id = _schedule(services)
     now = rows.Now(to_storage(services.clock.now()))
     with services.db.write() as conn:
-        claimed = rows.claim_due(conn, now, time.time(), 10, time.time() + 60)
+        claimed = rows.claim_due(
+            conn, now, time.time(), 10, rows.Claim("another:1", time.time() + 60)
+        )
     assert [m.id for m in claimed] == [message_id]
     assert services.outbox.deliver_due() == 0  # claimed by another sender, still live
     assert _message(services, message_id).state == "sending"
@@ -199,7 +201,7 @@ def test_a_lapsed_claim_is_claimed_again(services):
     message_id = _schedule(services)
     now = rows.Now(to_storage(services.clock.now()))
     with services.db.write() as conn:
-        rows.claim_due(conn, now, time.time(), 10, claimed_until=time.time() - 1)
+        rows.claim_due(conn, now, time.time(), 10, rows.Claim("another:1", time.time() - 1))
     assert services.outbox.deliver_due() == 1
     message = _message(services, message_id)
     assert (message.attempts, message.state) == (2, "pending")
@@ -253,7 +255,7 @@ def test_finished_messages_are_pruned_after_the_retention(services, answering):
 
 
 def test_at_most_keep_finished_messages_stay(tmp_path, answering):
-    svc = services_of(create_app(Settings(data_dir=tmp_path / "d", outbox_keep=3)))
+    svc = services_of(create_app(store_settings(data_dir=tmp_path / "d", outbox_keep=3)))
     set_clock(svc, START)
     answering.status, answering.headers = 200, {}
     ids = [_schedule(svc, answering.url) for _ in range(5)]
@@ -305,7 +307,7 @@ def test_the_background_outbox_sends_side_by_side_bounded_by_its_senders(tmp_pat
     """Six messages, three senders: three at once, never more, then the rest; each picked
     up when its transaction commits (the poll is set to a minute, so only the wake-up on
     enqueue can send them)."""
-    svc = services_of(create_app(Settings(data_dir=tmp_path / "data", outbox_senders=3)))
+    svc = services_of(create_app(store_settings(data_dir=tmp_path / "data", outbox_senders=3)))
     outbox = svc.outbox
     outbox.settings = dataclasses.replace(outbox.settings, poll_interval=60.0)
     holding = Holding()

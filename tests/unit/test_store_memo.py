@@ -2,7 +2,7 @@
 
 import threading
 
-from sandbox.store.db import Database
+from sandbox.store.sqlite import SqliteDatabase as Database
 
 
 def _count(db):
