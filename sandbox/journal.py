@@ -68,6 +68,8 @@ def mask_body(text: str | bytes | None) -> str | None:
         )
     if not text.isascii():  # lone surrogates (from "\ud800" escapes) cannot be stored
         text = text.encode("utf-8", "replace").decode("utf-8")
+    if "\x00" in text:  # nor can NUL in PostgreSQL's text: shown as undecodable bytes are
+        text = text.replace("\x00", "\ufffd")
     return text
 
 

@@ -75,7 +75,7 @@ def proof() -> bool:
 
 
 @pytest.fixture(scope="session")
-def _shared_app(tmp_path_factory):
+def _shared_app(tmp_path_factory, _session_store):
     app = create_app(store_settings(data_dir=tmp_path_factory.mktemp("app") / "data"))
     app.test_client_class = ContractClient
     return app
@@ -109,7 +109,7 @@ def frozen(client):
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory):
+def live(tmp_path_factory, _session_store):
     """One real ``serve`` (gunicorn, two workers) on a free port for the whole session."""
     with LiveSandbox(data_dir=tmp_path_factory.mktemp("live")) as sandbox:
         yield sandbox

@@ -7,11 +7,13 @@ is the sides' knowledge: ``create_app`` passes it in as :class:`RequestFacts`.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Protocol
 
 from flask import Flask, Response, after_this_request, current_app, g, request
 
+from sandbox.errors import BadRequest
 from sandbox.faults import Faults
 from sandbox.http.blueprint import JSON
 from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Inbound, Journal
@@ -39,6 +41,8 @@ def install_request_hooks(
         if journal is not None:
             g.journal_started = time.perf_counter()
             g.journal_started_ns = time.time_ns()
+        if request.content_length and not _too_large():
+            refuse_nul(request.get_data(cache=True))
         return inject_fault(faults, facts) if faults.armed() else None
 
     if db.pooled:  # the request's connection goes back to the pool for the next one
@@ -55,6 +59,20 @@ def install_request_hooks(
         if request.path.startswith(JOURNALED_PREFIXES):
             record_exchange(journal, response)
         return response
+
+
+# An escaped NUL (\u0000) in JSON text: an odd run of backslashes before "u0000".
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def refuse_nul(body: bytes) -> None:
+    """Text with a NUL character in it is refused, whichever store is in use (PostgreSQL
+    cannot keep it, and no Genstore field takes one)."""
+    if b"\x00" in body or (b"u0000" in body and _ESCAPED_NUL.search(body)):
+        raise BadRequest(
+            "Invalid request: text must not contain NUL characters (\\u0000)",
+            details={"body": ["contains a NUL character"]},
+        )
 
 
 def inject_fault(faults: Faults, facts: RequestFacts) -> Response | None:

@@ -316,7 +316,7 @@ def load_message(conn: Connection, message_id: int, kind: str | None = None) -> 
 def cancel_queries(conn: Connection, shop_id: int, payment_id: str, kind: str, marker: str) -> None:
     """Cancel the pending messages of ``kind`` about a payment whose URL holds ``marker`` (the
     status queries a result made needless)."""
-    Scope(conn, shop_id).query(
+    Scope(conn, shop_id).run(
         "UPDATE outbox SET state = 'cancelled' WHERE shop_id = ? AND payment_id = ? AND kind = ? "
         "AND state = 'pending' AND url LIKE ?",
         (payment_id, kind, f"%{marker}%"),

@@ -152,6 +152,10 @@ class PostgresDatabase(Database):
     def _connect_once(self) -> psycopg.Connection[Any]:
         try:
             raw = psycopg.connect(self.url, **_connect_options())
+        except psycopg.ProgrammingError as exc:  # the URL itself
+            raise StoreError(
+                f"the store URL {masked(self.url)} is not valid: {_first_line(exc)}"
+            ) from None
         except psycopg.Error as exc:
             raise StoreError(self._unreachable(_first_line(exc))) from None
         _configure(raw)
@@ -165,9 +169,9 @@ class PostgresDatabase(Database):
         return "it did not answer in time"
 
     def _unreachable(self, reason: str) -> str:
-        if reason.startswith("cannot reach"):
+        if reason.startswith(("cannot reach", "the store URL")):
             return reason
-        return f"cannot reach the PostgreSQL store {self.describe()}: {reason}"
+        return f"cannot reach the store {self.describe()}: {reason}"
 
     # ---- transactions ---------------------------------------------------------------------
 

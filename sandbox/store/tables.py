@@ -164,6 +164,11 @@ class Scope:
     def delete(self, table: str, **where: Any) -> int:
         return delete(self.conn, table, self._keyed(where))
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A hand-written change (``sql`` opens its WHERE with the scope's column, as for
+        :meth:`query`); how many rows it changed."""
+        return int(self.conn.execute(sql, (self.key, *params)).rowcount)
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A hand-written statement whose first parameter is this shop's key: for joins and
         aggregates (``sql`` must open its WHERE with the scope's column)."""

@@ -91,6 +91,7 @@ def test_a_remembered_view_expires_when_a_timeout_comes_due_without_any_write(ap
     from sandbox.core.clock import Clock, ClockState
     from sandbox.platform.auth import Principal
     from sandbox.platform.service import PlatformService
+    from sandbox.store import platform as rows
 
     services = app.extensions["sandbox"]
     moment = {"now": services.clock.now()}
@@ -102,7 +103,8 @@ def test_a_remembered_view_expires_when_a_timeout_comes_due_without_any_write(ap
         services.platform.lifecycle,
         services.platform.callbacks,
     )
-    reader = Principal("t", 1, None, frozenset({"read_payments_transaction"}))
+    shop_id = rows.shop_id_by_domain(services.db.read(), "demo.genmystore.com")
+    reader = Principal("t", shop_id, None, frozenset({"read_payments_transaction"}))
     assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"
     assert platform.transaction(reader, "PI0020261101000000002")["payment"]["status"] == "1"
     moment["now"] += timedelta(days=2, minutes=1)
