@@ -24,11 +24,16 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m tests.browser.chromium
+	$(BIN)/python -m sandbox.testing.postgres
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# The tests marked `proof` at full size: longer fuzzing, bigger bursts, soak and crash runs.
+# The tests marked `proof` at full size (longer fuzzing, bigger bursts, soak and crash runs),
+# then the whole API, end-to-end and browser suites again with every sandbox on PostgreSQL.
 proof: $(STAMP)
+	$(BIN)/python -m sandbox.testing.postgres
 	GENSTORE_SANDBOX_PROOF=1 $(BIN)/python -m pytest $(PYTEST_WORKERS) -m proof $(PYTEST_ARGS)
+	GENSTORE_SANDBOX_TEST_STORE=postgresql $(BIN)/python -m pytest $(PYTEST_WORKERS) \
+		tests/api tests/unit tests/e2e tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -117,11 +117,17 @@ def prepare_store(settings: Settings, fixtures: Fixtures, reset: bool = False) -
     """Create the schema; seed the fixtures when the store is new (or ``reset``)."""
     db = open_database(settings.store_location)
     db.ensure_schema()
+    seed_once(db, fixtures, reset)
+    return db
+
+
+def seed_once(db: Database, fixtures: Fixtures, reset: bool) -> None:
+    """Seed a new store (or any, on ``reset``): once, even when several workers, or several
+    instances sharing the store, start at the same time."""
     if reset or db.get_meta("seeded_at") is None:
-        with db.write():  # one seeding even when several workers start at once
+        with db.write():
             if reset or db.get_meta("seeded_at") is None:
                 seed_all(db, fixtures, load_clock(db).now())
-    return db
 
 
 # The modules whose classes the store's copy of the fixtures is made of: a change to any of
@@ -136,22 +142,24 @@ def prepare_for_serving(settings: Settings, reset: bool = False) -> tuple[Fixtur
     written to the store. Returns the fixtures without their bulk, which every worker gets,
     and whether the files were parsed: files unchanged since the last start are not."""
     db = open_database(settings.store_location)
-    db.ensure_schema()
-    package = Path(__file__).parent
-    digest = source_digest(
-        settings.fixtures, default_fixtures_dir(), [package / name for name in _FIXTURE_CODE]
-    )
-    light = templates.load_light(db.read(), digest, db.location)
-    if light is not None:
-        if reset or db.get_meta("seeded_at") is None:
-            seed_all(db, light, load_clock(db).now())  # the bulk streams from the store
-        return light, False
-    fixtures = load_configured_fixtures(settings)
-    prepare_store(settings, fixtures, reset)
-    with db.write() as conn:
-        light = keep_bulk(conn, fixtures, db.location)
-        templates.save_light(conn, light, digest)
-    return light, True
+    try:
+        db.ensure_schema()
+        package = Path(__file__).parent
+        digest = source_digest(
+            settings.fixtures, default_fixtures_dir(), [package / name for name in _FIXTURE_CODE]
+        )
+        light = templates.load_light(db.read(), digest, db.location)
+        if light is not None:
+            seed_once(db, light, reset)  # the bulk streams from the store
+            return light, False
+        fixtures = load_configured_fixtures(settings)
+        seed_once(db, fixtures, reset)
+        with db.write() as conn:
+            light = keep_bulk(conn, fixtures, db.location)
+            templates.save_light(conn, light, digest)
+        return light, True
+    finally:
+        db.close()  # this process ends next; its connections with it
 
 
 def create_app(

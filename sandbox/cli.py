@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Host name that may reach /_sandbox besides loopback names and the bound "
         "address (repeatable; '*' allows any)",
     )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL people and apps reach this sandbox at, when not http://HOST:PORT (a "
+        "proxy or load balancer in front; $GENSTORE_SANDBOX_PUBLIC_URL)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     spec = commands.add_parser("spec", help="write the OpenAPI documents")
@@ -291,6 +297,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             control_token=args.control_token,
             allowed_hosts=",".join(args.allowed_host) if args.allowed_host else None,
+            public_url=args.public_url,
         )
         if settings.workers < 1 or settings.threads < 1:
             raise ValueError("--workers and --threads must be at least 1")

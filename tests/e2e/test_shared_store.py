@@ -7,6 +7,7 @@ byte for byte. These run under ``make test`` whichever store the rest of the sui
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from sandbox.testing.live import LiveSandbox
+from tests.conftest import STORE
 from tests.e2e.conftest import Driver
 from tests.e2e.test_snapshots import build_state
 from tests.e2e.test_webhooks import Receiver
@@ -197,21 +199,22 @@ def test_money_rules_hold_across_instances(pair):
     assert len([e for e in timeline if e["type"] == "state" and e["from"] == "created"]) == 1
 
 
-def test_a_snapshot_moves_from_sqlite_to_postgresql_byte_for_byte(postgres_cluster, tmp_path):
-    """Exported from a SQLite sandbox, imported into a PostgreSQL one, exported again."""
-    with LiveSandbox(
-        data_dir=tmp_path / "sqlite", workers=1, database=str(tmp_path / "s.sqlite3")
-    ) as on_sqlite:
+def test_a_snapshot_moves_from_sqlite_to_postgresql_byte_for_byte(pair, live, tmp_path):
+    """Exported from a SQLite sandbox (the session's, when the suite runs on SQLite),
+    imported into a PostgreSQL one, exported again."""
+    with contextlib.ExitStack() as stack:
+        on_sqlite = live
+        if STORE != "sqlite":
+            on_sqlite = stack.enter_context(
+                LiveSandbox(data_dir=tmp_path, workers=1, database=str(tmp_path / "s.sqlite3"))
+            )
+        assert any("store           SQLite" in line for line in on_sqlite.output)
         driver = Driver(on_sqlite, on_sqlite.new_shop())
         build_state(driver)
         exported = on_sqlite.control("GET", "/snapshots", params={"shop": driver.shop.handle})
         assert exported.status_code == 200
-    assert "SQLite" in "".join(on_sqlite.output)
-    database = postgres_cluster.new_database("snapshot")
-    with LiveSandbox(data_dir=tmp_path / "pg", workers=1, database=database) as on_postgres:
-        imported = on_postgres.control(
-            "POST", "/snapshots", data=exported.text.encode(), headers=YAML
-        )
-        assert imported.status_code == 200, imported.text
-        again = on_postgres.control("GET", "/snapshots", params={"shop": driver.shop.handle})
-        assert again.text == exported.text
+    on_postgres = pair[0]
+    imported = on_postgres.control("POST", "/snapshots", data=exported.text.encode(), headers=YAML)
+    assert imported.status_code == 200, imported.text
+    again = on_postgres.control("GET", "/snapshots", params={"shop": driver.shop.handle})
+    assert again.text == exported.text

@@ -15,7 +15,9 @@ a noisy machine hits every target alike; wrk with 1 thread and 8 connections:
   callback, paid), journal on;
 * start to the first 200: default fixtures, a generated 100,000-payment fixture on a fresh
   store and again with the store kept, and the bare app;
-* memory of all the server's processes (RSS and PSS) at 1,000 and 100,000 payments.
+* memory of all the server's processes (RSS and PSS) at 1,000 and 100,000 payments;
+* reads and full flows per second on SQLite, on PostgreSQL with one instance and with two
+  instances sharing the database (tests/perf/bench_stores.py).
 
 Every sandbox runs with ``--rate-limit off`` (Genstore's 2 requests per second would make any
 throughput figure meaningless). Prints a table and writes every figure to a JSON file. A
@@ -45,6 +47,7 @@ import requests
 
 from sandbox.core.generate import FIRST_ORDER, payment_id
 from sandbox.testing.live import LiveSandbox
+from tests.perf.bench_stores import measure_stores
 
 LEGACY_PATH = f"/orders/{FIRST_ORDER + 5}/payments"
 LEGACY_TOKEN = "gst_load_merchant_admin"
@@ -264,14 +267,16 @@ def bare_first_200(body: Path, setting: ServerSetting) -> float:
         bare.stop()
 
 
-def settle_flows(server: LiveSandbox, count: int) -> dict[str, float]:
-    """``count`` checkouts from 16 clients, then wait until each one's callback has settled
-    it: accepted per second, and settled per second from the first checkout to the last."""
+def settle_flows(servers: list[LiveSandbox], count: int) -> dict[str, float]:
+    """``count`` checkouts from 16 clients (to the servers in turn: instances sharing one
+    store), then wait until each one's callback has settled it: accepted per second, and
+    settled per second from the first checkout to the last."""
     started = time.monotonic()
+    server = servers[0]
 
-    def checkout(_: int) -> None:
+    def checkout(n: int) -> None:
         with requests.Session() as http:
-            http.post(server.url + "/_sandbox/checkouts", json={}, timeout=60)
+            http.post(servers[n % len(servers)].url + "/_sandbox/checkouts", json={}, timeout=60)
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(checkout, range(count)))
@@ -307,10 +312,18 @@ def main() -> None:
         action="store_true",
         help="only the reads across the server matrix (choosing server settings)",
     )
+    parser.add_argument(
+        "--stores-only",
+        action="store_true",
+        help="only the store section: SQLite, PostgreSQL with one and with two instances",
+    )
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args()
     if args.reads_only:
         reads_only(args)
+        return
+    if args.stores_only:
+        stores_only(args)
         return
     matrix = MATRIX if args.matrix == "all" else [MATRIX[int(i)] for i in args.matrix.split(",")]
     default = MATRIX[0]
@@ -391,12 +404,24 @@ def main() -> None:
             "100k payments": memory_mb(sandbox_pid(large)),
             "bare app": memory_mb(servers[("bare", default.name)].pid),
         }
-        flows = settle_flows(on_default, args.flows)
+        flows = settle_flows([on_default], args.flows)
+        stores = measure_stores(sys.modules[__name__], args, wrk, small, tmp)
     report.update(
         summarize(results, matrix, default, start, memory, flows, {"rounds": args.rounds})
     )
+    report["stores"] = stores
     args.json.write_text(json.dumps(report, indent=2))
     print(f"wrote {args.json}")
+
+
+def stores_only(args: argparse.Namespace) -> None:
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        small = tmp / "small.json"
+        generate(small, SMALL)
+        stores = measure_stores(sys.modules[__name__], args, wrk, small, tmp)
+    args.json.write_text(json.dumps({"stores": stores}, indent=2))
 
 
 def reads_only(args: argparse.Namespace) -> None:
