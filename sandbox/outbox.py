@@ -162,6 +162,8 @@ class Outbox:
         self._pool: ThreadPoolExecutor | None = None
         self._free = 0  # senders not busy (the background mode)
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []  # every thread's, for let_go()
+        self._letting_go = False
         self._pruned_at = 0.0
         # Claimed by this process: not yet sent, and being sent (handed back on stop).
         self._claims = threading.Lock()
@@ -380,11 +382,14 @@ class Outbox:
 
     def _transmit(self, message: Message, url: str, started: float) -> Outcome:
         try:
+            headers = message.headers
+            if self._letting_go:
+                headers = {**headers, "Connection": "close"}
             response = self._session().request(
                 message.method,
                 url,
                 data=message.body,
-                headers=message.headers,
+                headers=headers,
                 timeout=self.settings.timeout,
                 allow_redirects=False,
             )
@@ -416,7 +421,20 @@ class Outbox:
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
+            with self._claims:
+                self._sessions.append(self._local.session)
         return self._local.session
+
+    def let_go(self) -> None:
+        """Keep no connection to a receiver open from now on: idle ones close now, later
+        requests ask for ``Connection: close``. A stopping server lingers on every kept-alive
+        connection, and this process's outbox holds some to the sandbox itself (its fake
+        app, its callbacks), served by the other workers, which are stopping too."""
+        self._letting_go = True
+        with self._claims:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.close()  # idle pooled connections; one in use closes when it is done
 
     def _in_flight(self) -> bool:
         return rows.count_in_flight(self.db.read(), time.time()) > 0
@@ -456,6 +474,7 @@ class Outbox:
             self._stop.set()
             unsent, self._unsent = list(self._unsent), set()
         self._wake.set()
+        self.let_go()
         self._release(unsent)
         deadline = time.monotonic() + grace
         for thread in self._threads if grace > 0 else ():

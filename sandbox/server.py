@@ -94,7 +94,8 @@ def close_worker(worker, grace: float = QUICK_STOP_GRACE) -> None:
 def install_quick_stop(worker) -> None:
     """In each worker, once gunicorn set its own handlers: Ctrl-C reaches a worker twice
     (SIGINT from the terminal, SIGQUIT from the arbiter), and gunicorn's handler would let
-    the second interrupt the first's cleanup. Ours runs once; a second signal waits for it."""
+    the second interrupt the first's cleanup. Ours runs once; a second signal waits for it.
+    SIGTERM keeps gunicorn's graceful stop, after the outbox lets go of its connections."""
     stopping: list[int] = []
 
     def on_signal(signum, frame) -> None:
@@ -105,6 +106,16 @@ def install_quick_stop(worker) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGQUIT, on_signal)
+    graceful = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame) -> None:
+        app = getattr(worker, "wsgi", None)
+        if app is not None:  # the other workers are stopping: hold no connection to them
+            services_of(app).outbox.let_go()
+        if callable(graceful):
+            graceful(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
 
 
 def quit_worker(worker) -> None:
