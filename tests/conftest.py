@@ -12,7 +12,7 @@ from sandbox.services import services_of
 from sandbox.testing.live import LiveSandbox
 from sandbox.testing.postgres import PostgresCluster, PostgresMissing
 from tests.contract import ContractClient
-from tests.helpers import store_settings
+from tests.helpers import freeze_clock, store_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every status the documents promise must be one some test saw (tests/status_coverage.py).
@@ -98,14 +98,7 @@ def client(app):
 @pytest.fixture
 def frozen(client):
     """Freeze the clock of the in-process app; returns a function that advances it."""
-    assert client.post("/_sandbox/clock", json={"frozen": True}).status_code == 200
-
-    def advance(by):
-        response = client.post("/_sandbox/clock", json={"advance": by})
-        assert response.status_code == 200, response.json
-        return response.json
-
-    return advance
+    return freeze_clock(client)
 
 
 @pytest.fixture(scope="session")

@@ -30,3 +30,16 @@ def store_settings(**values) -> Settings:
     if stores is not None and "database" not in values:
         values["database"] = stores(values["data_dir"])
     return Settings(**values)
+
+
+def freeze_clock(client):
+    """Freeze an in-process app's clock; a function that advances it (the ``frozen``
+    fixture)."""
+    assert client.post("/_sandbox/clock", json={"frozen": True}).status_code == 200
+
+    def advance(by):
+        response = client.post("/_sandbox/clock", json={"advance": by})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    return advance

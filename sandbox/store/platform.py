@@ -30,7 +30,7 @@ from sandbox.store.tables import (
     Scope,
     columns_of,
     delete,
-    insert_returning_id,
+    insert_numbered,
     select_all,
     select_one,
 )
@@ -86,7 +86,7 @@ def insert_shop(conn: Connection, shop: NewShop) -> int:
     values = columns_of(shop)
     values["credentials"] = json.dumps(shop.credentials)
     values["shop_header"], values["strict"] = int(shop.shop_header), int(shop.strict)
-    return insert_returning_id(conn, "shops", values)
+    return insert_numbered(conn, "shops", values)
 
 
 # What happened, as opposed to what is: a snapshot import may keep these for the shop it replaces.
@@ -161,7 +161,7 @@ def insert_app(conn: Connection, app: NewApp) -> int:
     values = columns_of(app)
     values["urls"] = json.dumps(app.urls)
     values["activated"] = int(app.activated)
-    return Scope(conn, app.shop_id).insert_returning_id("apps", values)
+    return Scope(conn, app.shop_id).insert_numbered("apps", values)
 
 
 def set_app_activated(conn: Connection, app_id: int, ready: bool, at: str | None) -> None:

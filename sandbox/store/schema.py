@@ -4,7 +4,8 @@ tests isolate on.
 Written once for both backends: plain SQL with INTEGER, REAL, TEXT, and a few tokens each
 backend's ``render`` fills in (store/sqlite.py, store/postgres.py):
 
-- ``{row_id}``: an integer key the store assigns; ``{auto_id}``: one never reused;
+- ``{row_id}``: an integer key, one past the largest (tables.insert_numbered);
+  ``{auto_id}``: one the store assigns and never reuses;
 - ``{rowid}``: insertion order, for tables listed ``ORDER BY rowid`` (SQLite has it already);
 - ``{blob}``: bytes; ``{without_rowid}``: a table stored by its primary key.
 """

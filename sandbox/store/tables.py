@@ -100,8 +100,25 @@ def insert(conn: Connection, table: str, values: Mapping[str, Any], conflict: st
 
 
 def insert_returning_id(conn: Connection, table: str, values: Mapping[str, Any]) -> int:
-    """Insert one row into a table keyed by a generated ``id``; that id."""
+    """Insert one row into a table keyed by a generated ``id`` (never reused); that id."""
     sql = _insert(table, tuple(values), " RETURNING id")
+    return int(conn.execute(sql, tuple(values.values())).fetchone()[0])
+
+
+@lru_cache(maxsize=64)
+def _insert_numbered(table: str, keys: tuple[str, ...]) -> str:
+    marks = ", ".join("?" * len(keys))
+    return (
+        f"INSERT INTO {table} (id, {', '.join(keys)}) VALUES "
+        f"((SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), {marks}) RETURNING id"
+    )
+
+
+def insert_numbered(conn: Connection, table: str, values: Mapping[str, Any]) -> int:
+    """Insert one row into a ``{row_id}`` table, numbered one past the largest id (SQLite's
+    own rule for an integer key, written out so both stores number alike: after a reset the
+    demo shop is shop 1 again). Safe because writers never interleave. The new id."""
+    sql = _insert_numbered(table, tuple(values))
     return int(conn.execute(sql, tuple(values.values())).fetchone()[0])
 
 
@@ -157,6 +174,9 @@ class Scope:
 
     def insert_returning_id(self, table: str, values: Mapping[str, Any]) -> int:
         return insert_returning_id(self.conn, table, self._keyed(values))
+
+    def insert_numbered(self, table: str, values: Mapping[str, Any]) -> int:
+        return insert_numbered(self.conn, table, self._keyed(values))
 
     def update(self, table: str, values: Mapping[str, Any], **where: Any) -> int:
         return update(self.conn, table, values, self._keyed(where))
