@@ -82,4 +82,3 @@ def test_on_postgresql(case, pg_client):
     if "frozen" in inspect.signature(case).parameters:
         arguments["frozen"] = freeze_clock(pg_client)
     case(**arguments)
-
