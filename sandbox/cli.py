@@ -360,7 +360,12 @@ def _ended_here(process: str) -> bool:
         return True
     except PermissionError:
         return False  # alive, another user's
-    return False
+    # A worker killed with its arbiter may stay a zombie nobody reaps: ended all the same.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def in_child_process(function, *args):

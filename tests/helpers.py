@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from sandbox.settings import Settings
 from sandbox.testing.live import LiveSandbox
 
@@ -43,3 +46,15 @@ def freeze_clock(client):
         return response.json
 
     return advance
+
+
+def at_once(call, arguments) -> list:
+    """``call`` for each argument, all released together from a barrier."""
+    barrier = threading.Barrier(len(arguments))
+
+    def run(argument):
+        barrier.wait()
+        return call(argument)
+
+    with ThreadPoolExecutor(len(arguments)) as pool:
+        return list(pool.map(run, arguments))

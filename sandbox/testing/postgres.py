@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sandbox.testing.debian import apt_install, verdict
+
 INSTALL = "apt-get install postgresql"
 USER = "sandbox"  # the cluster's superuser, trusted on loopback
 
@@ -47,18 +49,10 @@ def find_bin_dir() -> Path | None:
 def ensure() -> Path | None:
     """The binaries' directory, installing Debian's postgresql if it is missing and we may."""
     found = find_bin_dir()
-    if found or not shutil.which("apt-get") or os.geteuid() != 0:
-        return found
-    print(f"PostgreSQL is missing: installing it from Debian's packages ({INSTALL})")
-    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
-        check=False,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        **quiet,
-    )
-    return find_bin_dir()
+    if found is None:
+        apt_install("postgresql")
+        found = find_bin_dir()
+    return found
 
 
 def _free_port() -> int:
@@ -175,14 +169,7 @@ class PostgresCluster:
 
 
 def main() -> int:
-    if ensure():
-        return 0
-    message = f"the PostgreSQL store's tests need PostgreSQL's binaries: {INSTALL}"
-    if os.environ.get("CI") == "true":
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    print(f"warning: {message} (those tests will be skipped)", file=sys.stderr)
-    return 0
+    return verdict(ensure(), f"the PostgreSQL store's tests need its binaries: {INSTALL}")
 
 
 if __name__ == "__main__":

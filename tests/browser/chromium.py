@@ -7,10 +7,10 @@ that cannot be had fails the run rather than skipping the test.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
+
+from sandbox.testing.debian import apt_install, verdict
 
 NAMES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -22,25 +22,16 @@ def find() -> str | None:
 def ensure() -> str | None:
     """The browser's path, installing Debian's chromium if it is missing and we may."""
     found = find()
-    if found or not shutil.which("apt-get") or os.geteuid() != 0:
-        return found
-    print("chromium is missing: installing it from Debian's packages (apt-get install chromium)")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
-    subprocess.run(["apt-get", "update", "-qq"], **quiet)  # type: ignore[call-overload]
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], **quiet)  # type: ignore[call-overload]
-    return find()
+    if not found:
+        apt_install("chromium")
+        found = find()
+    return found
 
 
 def main() -> int:
-    path = ensure()
-    if path:
-        return 0
-    message = "the dashboard's browser test needs Chromium: apt-get install chromium"
-    if os.environ.get("CI") == "true":
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    print(f"warning: {message} (the test will be skipped)", file=sys.stderr)
-    return 0
+    return verdict(
+        ensure(), "the dashboard's browser test needs Chromium: apt-get install chromium"
+    )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ never take more than the payment has; of fifty first results, exactly one wins."
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -13,7 +11,7 @@ import requests
 
 from sandbox.testing.live import LiveSandbox
 from tests.e2e.conftest import Driver
-from tests.helpers import result_body
+from tests.helpers import at_once, result_body
 
 AT_ONCE = 50
 
@@ -24,23 +22,11 @@ def unlimited(frozen_live):
     return Driver(frozen_live, frozen_live.new_shop(rateLimit={"enabled": False}))
 
 
-def _at_once(call, arguments) -> list:
-    """``call`` for each argument, all released together from a barrier."""
-    barrier = threading.Barrier(len(arguments))
-
-    def run(argument):
-        barrier.wait()
-        return call(argument)
-
-    with ThreadPoolExecutor(len(arguments)) as pool:
-        return list(pool.map(run, arguments))
-
-
 def test_fifty_concurrent_captures_take_one_capture_within_the_authorization(unlimited):
     payment_id = unlimited.checkout(amount="100.00", manualCapture=True)
     unlimited.drain()
     assert unlimited.detail(payment_id)["state"] == "authorized"
-    answers = _at_once(
+    answers = at_once(
         lambda amount: unlimited.operation(payment_id, "capture", amount=amount).status_code,
         [f"{n % 7 + 10}.00" for n in range(AT_ONCE)],
     )
@@ -56,7 +42,7 @@ def test_fifty_concurrent_refunds_never_exceed_what_was_captured(unlimited):
     payment_id = unlimited.checkout(amount="100.00")
     unlimited.drain()
     assert unlimited.detail(payment_id)["state"] == "paid"
-    answers = _at_once(
+    answers = at_once(
         lambda _: unlimited.operation(payment_id, "refund", amount="7.00").status_code,
         range(AT_ONCE),
     )
@@ -80,7 +66,7 @@ def test_of_fifty_concurrent_first_results_exactly_one_wins(unlimited):
         body = result_body("payment", payment_id, result="true" if result else "false")
         return result, requests.put(url, json=body, headers=headers, timeout=30).status_code
 
-    answers = _at_once(report, [n % 2 == 0 for n in range(AT_ONCE)])
+    answers = at_once(report, [n % 2 == 0 for n in range(AT_ONCE)])
     winners = {result for result, status in answers if status == 200}
     assert len(winners) == 1, answers  # one result was taken; every same one is 200 again
     [winner] = winners
@@ -102,6 +88,6 @@ def test_concurrent_checkouts_in_one_second_get_distinct_ids(tmp_path):
             response = sb.http.post(sb.url + "/_sandbox/checkouts", json={}, timeout=30)
             return response.status_code, response.json().get("paymentId")
 
-        answers = _at_once(checkout, range(AT_ONCE))
+        answers = at_once(checkout, range(AT_ONCE))
     assert {status for status, _ in answers} == {201}, answers
     assert len({payment_id for _, payment_id in answers}) == AT_ONCE

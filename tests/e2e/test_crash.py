@@ -74,7 +74,11 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path, proof):
                 again.control("POST", "/outbox/drain")
             received = collections.Counter(r["body"]["paymentId"] for r in app.received)
             missing = [p for p in acknowledged if received[p] == 0]
-            assert missing == [], f"{len(missing)} payments never reached the app"
+            outbox = {  # what became of them, should any be missing
+                p: again.control("GET", "/outbox", params={"paymentId": p}).json()["messages"]
+                for p in missing
+            }
+            assert missing == [], f"{len(missing)} payments never reached the app: {outbox}"
             twice = [p for p, n in received.items() if n > 1]
             # Only what was on the wire at the kill goes out once more: one per outbox
             # thread and per drain in flight, a handful at most.

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -21,7 +19,7 @@ from tests.conftest import STORE
 from tests.e2e.conftest import Driver
 from tests.e2e.test_snapshots import build_state
 from tests.e2e.test_webhooks import Receiver
-from tests.helpers import result_body
+from tests.helpers import at_once, result_body
 
 AT_ONCE = 50
 YAML = {"Content-Type": "application/yaml"}
@@ -40,17 +38,6 @@ def pair(database, tmp_path_factory):
         LiveSandbox(data_dir=tmp_path_factory.mktemp("b"), database=database) as second,
     ):
         yield first, second
-
-
-def _at_once(call, arguments) -> list:
-    barrier = threading.Barrier(len(arguments))
-
-    def run(argument):
-        barrier.wait()
-        return call(argument)
-
-    with ThreadPoolExecutor(len(arguments)) as pool:
-        return list(pool.map(run, arguments))
 
 
 def _settle(sandboxes, shop, payment_ids, deadline=30.0):
@@ -89,7 +76,7 @@ def test_checkouts_through_both_instances_settle_once_each(pair):
         )
         assert hook.status_code == 201, hook.text
         sandboxes = [first, second] * 10
-        payment_ids = _at_once(
+        payment_ids = at_once(
             lambda sandbox: sandbox.control(
                 "POST", "/checkouts", json={"shop": shop.handle, "amount": "12.00"}
             ).json()["paymentId"],
@@ -170,14 +157,14 @@ def test_money_rules_hold_across_instances(pair):
     # captures: one of fifty takes the authorization
     payment_id = one.checkout(amount="100.00", manualCapture=True)
     _settle(pair, shop, [payment_id])
-    answers = _at_once(
+    answers = at_once(
         lambda d: d.operation(payment_id, "capture", amount="60.00").status_code, drivers
     )
     assert answers.count(201) == 1 and set(answers) == {201, 409}, answers
     # refunds: fourteen of fifty fit in 100.00
     paid = one.checkout(amount="100.00")
     _settle(pair, shop, [paid])
-    answers = _at_once(lambda d: d.operation(paid, "refund", amount="7.00").status_code, drivers)
+    answers = at_once(lambda d: d.operation(paid, "refund", amount="7.00").status_code, drivers)
     assert answers.count(201) == 14 and set(answers) == {201, 400}, answers
     one.drain()
     assert Decimal(one.detail(paid)["refundedAmount"]) == Decimal("98.00")
@@ -192,7 +179,7 @@ def test_money_rules_hold_across_instances(pair):
         url = f"{driver.url}/api/202412/app/payment/{waiting}"
         return result, requests.put(url, json=body, headers=headers, timeout=30).status_code
 
-    outcomes = _at_once(report, [(d, n % 2 == 0) for n, d in enumerate(drivers)])
+    outcomes = at_once(report, [(d, n % 2 == 0) for n, d in enumerate(drivers)])
     winners = {result for result, status in outcomes if status == 200}
     assert len(winners) == 1, outcomes
     timeline = one.timeline(waiting)
