@@ -134,10 +134,15 @@ class Database(ABC):
             local.memo = {}
             local.pinned_version = None
             local.after_commit = None
-        if local.conn is None:
-            local.conn = self._open()
+        if local.conn is None or (local.after_commit is None and not self._usable(local.conn)):
+            local.conn = self._open()  # (never in the middle of a write: it fails instead)
         conn: Connection = local.conn
         return conn
+
+    def _usable(self, conn: Any) -> bool:
+        """Whether a thread's connection can still be used (a server restart breaks a
+        long-lived thread's; it is replaced)."""
+        return True
 
     def pin_version(self) -> None:
         """Read other connections' commit count once, for the rest of this request: a request

@@ -96,6 +96,9 @@ class PostgresDatabase(Database):
                     max_size=POOL_MAX,
                     kwargs=_connect_options(),
                     configure=_configure,
+                    # One empty round trip per request: a connection the server dropped (a
+                    # restart) is replaced before the request uses it, not after it failed.
+                    check=ConnectionPool.check_connection,
                     timeout=POOL_WAIT,
                     name="genstore-sandbox",
                     open=False,
@@ -118,6 +121,14 @@ class PostgresDatabase(Database):
             _ensure_counter(raw)
             self._counter_ready = os.getpid()
         return conn
+
+    def _usable(self, conn: PgConnection) -> bool:
+        if not (conn.raw.closed or conn.raw.broken):
+            return True
+        pool = self._pools.get(os.getpid())
+        if pool is not None:
+            pool.putconn(conn.raw)  # the pool drops a broken connection
+        return False
 
     def release(self) -> None:
         local = self._local

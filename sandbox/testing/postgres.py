@@ -91,6 +91,7 @@ class PostgresCluster:
         self._user = _run_as()
         self._databases = 0
         self._by_key: dict[object, str] = {}
+        self._options = ""
 
     @property
     def admin_url(self) -> str:
@@ -131,8 +132,9 @@ class PostgresCluster:
         ]
         if not self.durable:
             settings += ["-c fsync=off", "-c full_page_writes=off"]
+        self._options = " ".join(settings)
         self._run("pg_ctl", "-D", str(data), "-l", str(self.base / "server.log"), "-w",
-                  "-t", "60", "-o", " ".join(settings), "start")  # fmt: skip
+                  "-t", "60", "-o", self._options, "start")  # fmt: skip
         return self
 
     def new_database(self, name: str | None = None) -> str:
@@ -145,6 +147,15 @@ class PostgresCluster:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def restart(self) -> None:
+        """Stop the server at once (every session ends) and start it again on the same port
+        and data: what a team's database does when it is restarted under a sandbox."""
+        assert self.base is not None, "start() first"
+        data = str(self.base / "data")
+        self._run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+        self._run("pg_ctl", "-D", data, "-l", str(self.base / "server.log"), "-w", "-t", "60",
+                  "-o", self._options, "start")  # fmt: skip
 
     def database_for(self, key: object) -> str:
         """The same database each time for one key (a test's data directory), a new one
