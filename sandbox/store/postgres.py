@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -96,9 +97,7 @@ class PostgresDatabase(Database):
                     max_size=POOL_MAX,
                     kwargs=_connect_options(),
                     configure=_configure,
-                    # One empty round trip per request: a connection the server dropped (a
-                    # restart) is replaced before the request uses it, not after it failed.
-                    check=ConnectionPool.check_connection,
+                    check=_still_there,
                     timeout=POOL_WAIT,
                     name="genstore-sandbox",
                     open=False,
@@ -329,6 +328,16 @@ def _connect_options() -> dict[str, Any]:
 
 def _configure(raw: psycopg.Connection[Any]) -> None:
     raw.adapters.register_dumper(bool, _BoolAsInteger)
+
+
+def _still_there(raw: psycopg.Connection[Any]) -> None:
+    """The pool's check before a request takes a connection: one the server dropped (a
+    restart) is replaced before the request uses it. Without a round trip: an idle
+    connection has nothing to read unless the server said goodbye or closed it; only then
+    is it asked (and, gone, raises, so the pool makes a new one)."""
+    readable, _, _ = select.select([raw.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(raw)
 
 
 def _ensure_counter(raw: psycopg.Connection[Any]) -> None:
