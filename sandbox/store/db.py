@@ -127,6 +127,7 @@ class Database(ABC):
     def connection(self) -> Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
+            self._inherited(getattr(local, "conn", None))
             local.pid = os.getpid()
             local.conn = None
             local.own_commits = 0
@@ -138,6 +139,10 @@ class Database(ABC):
             local.conn = self._open()  # (never in the middle of a write: it fails instead)
         conn: Connection = local.conn
         return conn
+
+    def _inherited(self, conn: Any) -> None:
+        """A connection this process got from its parent through a fork: never used here."""
+        return None
 
     def _usable(self, conn: Any) -> bool:
         """Whether a thread's connection can still be used (a server restart breaks a

@@ -63,8 +63,8 @@ _COUNTER = (
     "INSERT INTO commit_count (id, n) VALUES (1, 0) ON CONFLICT DO NOTHING"
 )
 _LIKE = re.compile(r"\bLIKE\b")
-# Pools inherited through a fork: kept, never closed or collected here, since closing would
-# end the parent's sessions on the sockets both processes hold.
+# Pools and connections inherited through a fork: kept, never closed or collected here, since
+# closing would end the parent's sessions on the sockets both processes hold.
 _INHERITED: list[object] = []
 
 
@@ -120,6 +120,10 @@ class PostgresDatabase(Database):
             _ensure_counter(raw)
             self._counter_ready = os.getpid()
         return conn
+
+    def _inherited(self, conn: PgConnection | None) -> None:
+        if conn is not None:  # collected, it would end the parent's session on their socket
+            _INHERITED.append(conn)
 
     def _usable(self, conn: PgConnection) -> bool:
         if not (conn.raw.closed or conn.raw.broken):
