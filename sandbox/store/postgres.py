@@ -77,7 +77,6 @@ class PostgresDatabase(Database):
         if psycopg is None:
             raise StoreError(f"a PostgreSQL store needs psycopg: {INSTALL}")
         super().__init__(url)
-        self.url = url
         self._pools: dict[int, ConnectionPool] = {}
         self._pools_lock = threading.Lock()
         self._counter_ready: int | None = None  # the pid that made sure commit_count exists
@@ -92,7 +91,7 @@ class PostgresDatabase(Database):
                 _INHERITED.extend(self._pools.values())
                 self._pools = {}
                 pool = ConnectionPool(
-                    self.url,
+                    self.location,
                     min_size=1,
                     max_size=POOL_MAX,
                     kwargs=_connect_options(),
@@ -165,10 +164,10 @@ class PostgresDatabase(Database):
 
     def _connect_once(self) -> psycopg.Connection[Any]:
         try:
-            raw = psycopg.connect(self.url, **_connect_options())
+            raw = psycopg.connect(self.location, **_connect_options())
         except psycopg.ProgrammingError as exc:  # the URL itself
             raise StoreError(
-                f"the store URL {masked(self.url)} is not valid: {_first_line(exc)}"
+                f"the store URL {masked(self.location)} is not valid: {_first_line(exc)}"
             ) from None
         except psycopg.Error as exc:
             raise StoreError(self._unreachable(_first_line(exc))) from None
@@ -222,7 +221,7 @@ class PostgresDatabase(Database):
         return "give this sandbox another database, or drop this one's tables"
 
     def describe(self) -> str:
-        return f"PostgreSQL {masked(self.url)}"
+        return f"PostgreSQL {masked(self.location)}"
 
 
 def masked(url: str) -> str:
