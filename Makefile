@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The suite runs on two processes (pytest-xdist; each file's tests stay together).
+# The suite runs on two processes (pytest-xdist; each file's tests stay together). The
+# sources are compiled first: with PYTHONDONTWRITEBYTECODE set (as on this project's
+# machines) every sandbox the tests start would compile them again.
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: run test proof lint format spec bench clean
@@ -25,12 +27,14 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m tests.browser.chromium
 	$(BIN)/python -m sandbox.testing.postgres
+	@$(BIN)/python -m compileall -q sandbox tests >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The tests marked `proof` at full size (longer fuzzing, bigger bursts, soak and crash runs),
 # then the whole API, end-to-end and browser suites again with every sandbox on PostgreSQL.
 proof: $(STAMP)
 	$(BIN)/python -m sandbox.testing.postgres
+	@$(BIN)/python -m compileall -q sandbox tests >/dev/null
 	GENSTORE_SANDBOX_PROOF=1 $(BIN)/python -m pytest $(PYTEST_WORKERS) -m proof $(PYTEST_ARGS)
 	GENSTORE_SANDBOX_TEST_STORE=postgresql $(BIN)/python -m pytest $(PYTEST_WORKERS) \
 		tests/api tests/unit tests/e2e tests/browser $(PYTEST_ARGS)
