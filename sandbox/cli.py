@@ -25,7 +25,7 @@ from sandbox.core.fixtures import FixtureError, Fixtures, load_fixtures
 from sandbox.protocol import CAPTURE_FLAG_READINGS
 from sandbox.settings import WORKER_CLASSES, Settings, default_fixtures_dir
 from sandbox.store import platform as rows
-from sandbox.store.db import Database, StoreError, open_database
+from sandbox.store.db import Database, StoreError, open_database, process_ended
 from sandbox.store.journal import FORGET_SECONDS, LIVE_SECONDS, forget_workers
 from sandbox.store.lock import StoreInUse
 from sandbox.store.outbox import claimers, release_stale_claims
@@ -227,7 +227,6 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    import os
 
     from sandbox.conformance import runner
     from sandbox.testing.live import Sandbox
@@ -344,28 +343,9 @@ def release_claims_of_the_gone(db: Database) -> None:
         if db.exclusive:
             release_stale_claims(conn, None)
         else:
-            gone = [key for key in claimers(conn) if _ended_here(key)]
+            gone = [key for key in claimers(conn) if process_ended(key)]
             release_stale_claims(conn, now - LIVE_SECONDS, gone)
         forget_workers(conn, now - FORGET_SECONDS)
-
-
-def _ended_here(process: str) -> bool:
-    """A process key (store/db.py process_key) of this host whose process is gone."""
-    host, _, pid = process.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    # A worker killed with its arbiter may stay a zombie nobody reaps: ended all the same.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def in_child_process(function, *args):

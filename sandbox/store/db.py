@@ -62,6 +62,26 @@ def process_key() -> str:
     return _process_key(os.getpid())
 
 
+def process_ended(key: str) -> bool:
+    """Whether a :func:`process_key` names a process of this host that is gone (False for
+    another host's: only its heartbeats can tell)."""
+    host, _, pid = key.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    # A worker killed with its arbiter may stay a zombie nobody reaps: ended all the same.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
 class Database(ABC):
     """One store. Subclasses open connections and say how transactions begin and end."""
 

@@ -105,7 +105,7 @@ class PostgresDatabase(Database):
                     pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
                 except PoolTimeout:
                     pool.close()
-                    raise StoreError(self._unreachable(self._reason())) from None
+                    raise self._why_unreachable() from None
                 self._pools[pid] = pool
             return pool
 
@@ -174,16 +174,15 @@ class PostgresDatabase(Database):
         _configure(raw)
         return raw
 
-    def _reason(self) -> str:
+    def _why_unreachable(self) -> StoreError:
+        """The pool could not connect in time: one direct attempt says why."""
         try:
             self._connect_once().close()
         except StoreError as exc:
-            return str(exc)
-        return "it did not answer in time"
+            return exc
+        return StoreError(self._unreachable("it did not answer in time"))
 
     def _unreachable(self, reason: str) -> str:
-        if reason.startswith(("cannot reach", "the store URL")):
-            return reason
         return f"cannot reach the store {self.describe()}: {reason}"
 
     # ---- transactions ---------------------------------------------------------------------
