@@ -31,6 +31,13 @@ APP_REQUESTS = (
 )
 
 
+# How the platform asks Get payment / Get refund (seed 001 lists the id under "Request Params"
+# and its example shows a JSON body): a query parameter (the default) or that JSON body.
+STATUS_QUERY_FORMS = {
+    "query": "the id as a query parameter: GET .../payment?paymentId=PI...",
+    "body": 'the id in a JSON body, as seed 001\'s example shows: GET with {"paymentId": "PI..."}',
+}
+
 PAYMENT_STATUSES = ("PROCESSING", "SUCCESS", "AUTH_SUCCESS", "FAILURE")
 REFUND_STATUSES = ("PROCESSING", "SUCCESS", "FAILURE")
 # What an app answers each request with (seed 001's "Response Data"): field -> (required,

@@ -65,6 +65,8 @@ def _shop(conn: Connection, shop: Shop) -> dict[str, Any]:
         }
         if app.capture_flag != "published":
             entry["capture_flag"] = app.capture_flag
+        if app.status_query != "query":
+            entry["status_query"] = app.status_query
         if app.urls == builtin_psp_urls(shop.domain) and app.public_key == builtin_public_key():
             entry["builtin_psp"] = True
         else:
@@ -125,6 +127,7 @@ def _shop(conn: Connection, shop: Shop) -> dict[str, Any]:
             },
             "shop_domain_header": shop.shop_header or None,
             "strict": shop.strict or None,
+            "request_shape": shop.request_shape if shop.request_shape != "example" else None,
             "apps": exported_apps,
             "tokens": tokens,
             "webhooks": webhooks,

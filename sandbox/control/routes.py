@@ -62,7 +62,11 @@ def create_shop(body):
     """Create a fresh, isolated shop from a fixture shop, with its own tokens and app"""
     settings = {
         name: body[key]
-        for key, name in (("shopDomainHeader", "shop_domain_header"), ("strict", "strict"))
+        for key, name in (
+            ("shopDomainHeader", "shop_domain_header"),
+            ("strict", "strict"),
+            ("requestShape", "request_shape"),
+        )
         if key in body
     }
     return services().control.create_shop(
@@ -193,6 +197,7 @@ def checkout(body):
         holder=body.get("holder"),
         manual_capture=body["manualCapture"],
         offsite=body["offsite"],
+        request_shape=body.get("requestShape"),
     )
     return services().checkout.checkout(request)
 
@@ -253,6 +258,7 @@ def register_app(body):
             capture_flag=body["captureFlag"],
             activated=body["activated"],
             access_token=body.get("accessToken"),
+            status_query=body["statusQuery"],
         ),
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from sandbox.core.shapes import REQUEST_SHAPES, SENT_SHAPES
 from sandbox.platform.schemas import Strict
-from sandbox.protocol import CAPTURE_FLAG_READINGS
+from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
 from sandbox.store.outbox import STATES
 
 
@@ -21,6 +22,14 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):  # 1 == True in Python; in JSON it is not
             raise self.make_error("invalid", input=value)
         return value
+
+
+def request_shape_field(description: str) -> fields.String:
+    shapes = "; ".join(f"{name}: {text}" for name, text in REQUEST_SHAPES.items())
+    return fields.String(
+        validate=validate.OneOf(list(REQUEST_SHAPES)),
+        metadata={"description": f"{description}. {shapes}"},
+    )
 
 
 class Health(ma.Schema):
@@ -44,6 +53,7 @@ class App(ma.Schema):
     scopes = fields.List(fields.String())
     activated = JsonBoolean()
     captureFlag = fields.String(metadata={"enum": list(CAPTURE_FLAG_READINGS)})
+    statusQuery = fields.String(metadata={"enum": list(STATUS_QUERY_FORMS)})
     urls = fields.Dict(
         keys=fields.String(), values=fields.String(), metadata={"description": "The app's URLs"}
     )
@@ -65,6 +75,9 @@ class Shop(ma.Schema):
     )
     strict = JsonBoolean(
         metadata={"description": "A non-conforming app answer counts as a failed request"}
+    )
+    requestShape = fields.String(
+        metadata={"description": "The shape of its payment requests", "enum": list(REQUEST_SHAPES)}
     )
     tokens = fields.List(fields.Nested(Token))
     apps = fields.List(fields.Nested(App))
@@ -104,6 +117,7 @@ class CreateShop(Strict):
             "a careful platform would (default: the template's; else record and go on)"
         }
     )
+    requestShape = request_shape_field("The shape of the shop's payment requests to apps")
 
 
 class Reset(Strict):
@@ -294,6 +308,7 @@ class Checkout(Strict):
     card = fields.String(metadata={"example": "4242424242424242"})
     magic = fields.String(metadata={"description": "A magic value's name, e.g. insufficient_funds"})
     holder = fields.String(metadata={"description": "The card holder's name"})
+    requestShape = request_shape_field("This payment's request shape (default: the shop's)")
     manualCapture = JsonBoolean(load_default=False)
     offsite = JsonBoolean(load_default=False)
 
@@ -311,6 +326,9 @@ class CheckoutResult(ma.Schema):
     manualCapture = JsonBoolean()
     offsite = JsonBoolean()
     cardLast4 = fields.String(allow_none=True)
+    requestShape = fields.String(
+        metadata={"description": "The shape the request went out in", "enum": list(SENT_SHAPES)}
+    )
     state = fields.String()
 
 
@@ -360,6 +378,14 @@ class RegisterApp(Strict):
     publicKey = fields.String(metadata={"description": "Base64 X.509 SPKI DER of a P-256 key"})
     scopes = fields.List(fields.String(), load_default=lambda: ["write_payment"])
     captureFlag = capture_flag_field()
+    statusQuery = fields.String(
+        load_default="query",
+        validate=validate.OneOf(list(STATUS_QUERY_FORMS)),
+        metadata={
+            "description": "How the platform asks Get payment and Get refund: 'query' (the id "
+            "as a query parameter) or 'body' (a JSON body, as seed 001's example shows)"
+        },
+    )
     accessToken = fields.String(
         validate=validate.Length(min=8, max=200),
         metadata={

@@ -77,6 +77,7 @@ class ControlService:
             "rateLimit": _rate_limit(shop),
             "shopDomainHeader": shop.shop_header,
             "strict": shop.strict,
+            "requestShape": shop.request_shape,
             "tokens": [
                 {"token": t.token, "scopes": t.scopes.split(), "app": t.app_name} for t in tokens
             ],
@@ -88,6 +89,7 @@ class ControlService:
                     "scopes": a.scopes.split(),
                     "activated": a.activated,
                     "captureFlag": a.capture_flag,
+                    "statusQuery": a.status_query,
                     "urls": {kind: self.outbox.resolve(url) for kind, url in a.urls.items()},
                 }
                 for a in apps
@@ -100,9 +102,10 @@ class ControlService:
         handle: str | None,
         name: str | None,
         rate_limit: dict[str, Any] | None = None,
-        settings: dict[str, bool] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``settings``: ``shop_domain_header`` and ``strict`` over the template's."""
+        """``settings``: ``shop_domain_header``, ``strict`` and ``request_shape`` over the
+        template's."""
         if not self.fixtures.shops:
             raise Conflict("The fixtures declare no shop to use as a template")
         template_name = template or self.fixtures.shops[0]["handle"]

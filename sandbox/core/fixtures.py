@@ -25,8 +25,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sandbox.core import crypto, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.magic import Magic
+from sandbox.core.shapes import REQUEST_SHAPES
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
-from sandbox.protocol import CAPTURE_FLAG_READINGS
+from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
 
 SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
 # YAML, and JSON (which is YAML too, read by the JSON parser: a hundred times faster for the
@@ -178,6 +179,10 @@ class AppSpec(Strict):
     capture_flag = fields.String(
         load_default="published", validate=validate.OneOf(list(CAPTURE_FLAG_READINGS))
     )
+    # How the platform asks it Get payment / Get refund: "query" or "body" (seed 001's example).
+    status_query = fields.String(
+        load_default="query", validate=validate.OneOf(list(STATUS_QUERY_FORMS))
+    )
 
     @validates_schema
     def _key(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -308,6 +313,10 @@ class ShopSpec(Strict):
     # app (not in Genstore's docs); treat an app's non-conforming answer as a failed request.
     shop_domain_header = fields.Boolean(load_default=False)
     strict = fields.Boolean(load_default=False)
+    # The shape of its payment requests (platform/shapes.py): example, minimal, full, varied.
+    request_shape = fields.String(
+        load_default="example", validate=validate.OneOf(list(REQUEST_SHAPES))
+    )
     apps = fields.List(fields.Nested(AppSpec), load_default=list)
     tokens = fields.List(fields.Nested(TokenSpec), load_default=list)
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)

@@ -10,6 +10,7 @@ import random
 import secrets
 import string
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 _ALPHANUM = string.ascii_lowercase + string.digits
@@ -32,6 +33,11 @@ class Ids:
 
     def suffix(self, length: int = 6) -> str:
         return self._chars(_ALPHANUM, length)
+
+    def pick(self, options: Sequence[str]) -> str:
+        """One of ``options``: repeatable run to run with a seed, like every id."""
+        with self._lock:
+            return self._random.choice(options)
 
     def numbered(self, prefix: str, now: datetime) -> str:
         """``PI00`` + timestamp + random digits, the shape of the seeds' ids."""

@@ -196,6 +196,11 @@ class AppAnswers:
         if not url or shop is None:
             return  # an app without the query cannot be asked
         wait = min(machine.query_after * 2**asked, QUERY_CAP)
+        body: dict[str, str] | None = None
+        if app is not None and app.status_query == "body":
+            body = query  # seed 001's example: the id in a JSON body
+        else:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
         self.outbox.schedule(
             conn,
             Outbound(
@@ -204,8 +209,9 @@ class AppAnswers:
                 side="platform",
                 kind=f"app.{request}",
                 method="GET",
-                url=f"{url}{'&' if '?' in url else '?'}{urlencode(query)}",
+                url=url,
                 headers={protocol.SHOP_HEADER: shop.domain} if shop.shop_header else {},
+                body=body,
                 due_at=self.clock.now(payment.shop_id) + wait,
             ),
         )
@@ -231,9 +237,10 @@ class AppAnswers:
     def _operation(
         self, conn: Connection, message: Message, kind: str, from_url: bool = False
     ) -> tuple[Operation, Payment] | None:
-        """The operation a request (its body) or a query (its URL) is about, with its payment."""
+        """The operation a request (its body) or a query (its URL, or its body in the JSON-body
+        form) is about, with its payment."""
         operation_id = _query_value(message.url, f"{kind}Id") if from_url else None
-        if not from_url:
+        if operation_id is None:
             body = _json(message.body)
             operation_id = _text(body.get(f"{kind}Id")) if isinstance(body, dict) else None
         payment = self._payment(conn, message)

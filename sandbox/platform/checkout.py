@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.core import crypto, money
+from sandbox.core import crypto, money, shapes
 from sandbox.core.clock import Clock
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
@@ -21,7 +21,7 @@ from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
 from sandbox.outbox import Outbound, Outbox
 from sandbox.platform.lifecycle import Lifecycle, record_history
-from sandbox.protocol import SEED_CUSTOMER, SHOP_HEADER, flag, manual_capture_flag
+from sandbox.protocol import SHOP_HEADER, flag, manual_capture_flag
 from sandbox.store import platform as rows
 from sandbox.store.db import Database
 from sandbox.store.records import (
@@ -38,11 +38,6 @@ from sandbox.store.records import (
 from sandbox.store.tables import Connection
 
 DEFAULT_CARD = "4242424242424242"
-CLIENT_DETAILS = {
-    "acceptLanguage": "en-US,en;q=0.9",
-    "ipAddress": "203.0.113.7",
-    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) GenstoreSandbox/1.0",
-}
 
 
 @dataclass(frozen=True)
@@ -56,6 +51,7 @@ class AppRegistration:
     capture_flag: str = "published"
     activated: bool = False
     access_token: str | None = None  # the token its callbacks carry; default a new one
+    status_query: str = "query"  # how Get payment / Get refund ask: protocol.STATUS_QUERY_FORMS
 
 
 @dataclass(frozen=True)
@@ -69,6 +65,7 @@ class CheckoutRequest:
     holder: str | None = None
     manual_capture: bool = False
     offsite: bool = False
+    request_shape: str | None = None  # default: the shop's (shapes.REQUEST_SHAPES)
 
 
 class CheckoutService:
@@ -109,6 +106,7 @@ class CheckoutService:
         currency = request.currency or shop.currency
         amount = parse_amount_field(raw_amount, currency)
         kind = "offsite_payment" if request.offsite else "payment"
+        shape = shapes.resolve(request.request_shape or shop.request_shape, self.ids.pick)
         with self.db.write() as conn:
             app = self._app(conn, shop, request.app, kind)
             if kind == "payment" and not app.public_key:
@@ -149,6 +147,7 @@ class CheckoutService:
                     updated_at=stamp,
                     kind="offsite" if request.offsite else "card",
                     card_last4=pan[-4:] if pan else None,
+                    request_shape=shape,
                 ),
             )
             record_history(
@@ -166,7 +165,9 @@ class CheckoutService:
                 ),
             )
             self.lifecycle.events.payment_created(conn, shop.id, payment_id, order_id)
-            body = self._payment_body(shop, app, payment_id, amount, currency, request, pan, holder)
+            body = self._payment_body(
+                shop, app, payment_id, amount, currency, request, (pan, holder, shape)
+            )
             self._send_to_app(conn, shop, app, payment_id, kind, body)
         return {
             "paymentId": payment_id,
@@ -178,6 +179,7 @@ class CheckoutService:
             "manualCapture": request.manual_capture,
             "offsite": request.offsite,
             "cardLast4": pan[-4:] if pan else None,
+            "requestShape": shape,
             "state": initial,
         }
 
@@ -212,24 +214,22 @@ class CheckoutService:
         amount: Decimal,
         currency: str,
         request: CheckoutRequest,
-        pan: str | None,
-        holder: str | None,
+        card_holder_shape: tuple[str | None, str | None, str],
     ) -> dict[str, Any]:
+        pan, holder, shape = card_holder_shape
         now = self.clock.now(shop.id)
         return_url = f"{self.self_url}/_sandbox/return?shop={shop.handle}&paymentId={payment_id}"
-        body: dict[str, Any] = {
+        base: dict[str, Any] = {
             "paymentId": payment_id,
             "amount": money.format_amount(amount, currency),
             "currency": currency,
             "test": flag(True),
             "manualCapture": manual_capture_flag(request.manual_capture, app.capture_flag),
-            "customer": SEED_CUSTOMER,
-            "purchaseInfo": _purchase_info(amount, currency),
         }
         if request.offsite:
             cancel = f"{return_url}&cancelled=true"
-            body["paymentMethod"] = {"data": {"returnUrl": return_url, "cancelUrl": cancel}}
-            return body
+            data = {"returnUrl": return_url, "cancelUrl": cancel}
+            return shapes.payment_body(shape, base, data, offsite=True)
         card = {
             "pan": pan,
             "month": 12,
@@ -238,12 +238,11 @@ class CheckoutService:
             "fullName": holder or "John Smith",
         }
         try:
-            data = crypto.encrypt_card(card, app.public_key or "", self.hkdf_info)
+            encrypted = crypto.encrypt_card(card, app.public_key or "", self.hkdf_info)
         except crypto.CryptoError as exc:
             raise Conflict(f"App '{app.name}': {exc}") from None
-        body["paymentMethod"] = {"data": {**data, "returnUrl": return_url}}
-        body["clientDetails"] = CLIENT_DETAILS
-        return body
+        data = {**encrypted, "returnUrl": return_url}
+        return shapes.payment_body(shape, base, data, offsite=False)
 
     # ---- captures, voids, refunds -----------------------------------------------------------
 
@@ -395,6 +394,7 @@ class CheckoutService:
                     activated=app.activated,
                     activated_at=now if app.activated else None,
                     capture_flag=app.capture_flag,
+                    status_query=app.status_query,
                 ),
             )
             rows.insert_token(conn, Token(token, shop.id, app_id, " ".join(scopes), now))
@@ -465,31 +465,3 @@ class CheckoutService:
                 details={"app": ["not activated: account_authorize"]},
             )
         return ready[0]
-
-
-def _purchase_info(amount: Decimal, currency: str) -> dict[str, Any]:
-    total = money.format_amount(amount, currency)
-    zero = money.format_amount(Decimal(0), currency)
-    return {
-        "itemTotal": total,
-        "shipping": zero,
-        "taxTotal": zero,
-        "discount": zero,
-        "handling": zero,
-        "insurance": zero,
-        "shippingDiscount": zero,
-        "description": "Sandbox order",
-        "items": [
-            {
-                "name": "Sandbox T-Shirt",
-                "description": "A test item",
-                "sku": "SBX-1",
-                "unitPrice": total,
-                "quantity": "1",
-                "tax": zero,
-                "category": "1",
-                "imgUrl": "",
-                "virtualProduct": "false",
-            }
-        ],
-    }

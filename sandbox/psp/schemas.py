@@ -156,32 +156,41 @@ class RefundRequest(Lenient):
     test = Flag(required=True)
 
 
-class CardPaymentAnswer(ma.Schema):
+class Answer(ma.Schema):
+    """An app's answer: the platform reads the fields seed 001 names and ignores any other
+    (as the running checks do), so the document allows extra fields."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+        ordered = True
+
+
+class CardPaymentAnswer(Answer):
     threeDsUrl = fields.String(metadata={"description": "Send the buyer here for 3-D Secure"})
     error = fields.String(required=True, metadata={"description": "Empty unless it failed"})
 
 
-class OffsitePaymentAnswer(ma.Schema):
+class OffsitePaymentAnswer(Answer):
     redirectUrl = fields.String(required=True)
     error = fields.String(required=True)
 
 
-class CaptureAnswer(ma.Schema):
+class CaptureAnswer(Answer):
     channelCaptureId = fields.String()
     error = fields.String()
 
 
-class VoidAnswer(ma.Schema):
+class VoidAnswer(Answer):
     channelVoidId = fields.String()
     error = fields.String()
 
 
-class RefundAnswer(ma.Schema):
+class RefundAnswer(Answer):
     channelRefundId = fields.String(required=True)
     error = fields.String()
 
 
-class PaymentStatus(ma.Schema):
+class PaymentStatus(Answer):
     channelPaymentId = fields.String(required=True)
     status = fields.String(
         required=True, metadata={"enum": ["PROCESSING", "SUCCESS", "AUTH_SUCCESS", "FAILURE"]}
@@ -189,7 +198,7 @@ class PaymentStatus(ma.Schema):
     error = fields.String()
 
 
-class RefundStatus(ma.Schema):
+class RefundStatus(Answer):
     channelRefundId = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["PROCESSING", "SUCCESS", "FAILURE"]})
     error = fields.String()

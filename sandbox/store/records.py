@@ -31,6 +31,7 @@ class Shop:
     # non-conforming answer as a failed request.
     shop_header: bool = False
     strict: bool = False
+    request_shape: str = "example"  # the shape of its payment requests (platform/shapes.py)
 
     @property
     def tz(self) -> timezone:
@@ -52,6 +53,7 @@ class Shop:
             row["rate_per_second"],
             bool(row["shop_header"]),
             bool(row["strict"]),
+            row["request_shape"],
         )
 
 
@@ -68,6 +70,7 @@ class App:
     urls: dict[str, str]
     public_key: str | None
     capture_flag: str = "published"  # how manualCapture reads: protocol.CAPTURE_FLAG_READINGS
+    status_query: str = "query"  # how it is asked Get payment: protocol.STATUS_QUERY_FORMS
 
     @classmethod
     def from_row(cls, row: Row) -> App:
@@ -83,6 +86,7 @@ class App:
             json.loads(row["urls"]),
             row["public_key"],
             row["capture_flag"],
+            row["status_query"],
         )
 
 
@@ -139,6 +143,7 @@ class Payment:
     kind: str = "card"
     card_last4: str | None = None
     app_answer_json: str | None = None
+    request_shape: str | None = None  # the shape its request went out in (None: seeded)
 
     @cached_property
     def method(self) -> dict[str, Any]:
@@ -189,6 +194,7 @@ class Payment:
             kind=row["kind"],
             card_last4=row["card_last4"],
             app_answer_json=row["app_answer"],
+            request_shape=row["request_shape"],
         )
 
 
@@ -325,6 +331,7 @@ class NewPayment:
     kind: str = "card"
     card_last4: str | None = None
     app_answer: dict[str, Any] | None = None
+    request_shape: str | None = None
 
 
 @dataclass(frozen=True)
@@ -351,6 +358,7 @@ class NewApp:
     activated: bool = False
     activated_at: str | None = None
     capture_flag: str = "published"
+    status_query: str = "query"
 
 
 @dataclass(frozen=True)
@@ -368,3 +376,4 @@ class NewShop:
     created_at: str = ""
     shop_header: bool = False
     strict: bool = False
+    request_shape: str = "example"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 # Bump it with a new entry in MIGRATIONS: the statements that bring a store of the version
 # before up to it. A store older than OLDEST_MIGRATABLE is refused with a message.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 OLDEST_MIGRATABLE = 9
 
 JOURNAL_WORKERS = """
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS shops (
     rate_per_second REAL,
     shop_header INTEGER NOT NULL DEFAULT 0,
     strict INTEGER NOT NULL DEFAULT 0,
+    request_shape TEXT NOT NULL DEFAULT 'example',
     template TEXT NOT NULL,
     credentials TEXT NOT NULL,
     created_at TEXT NOT NULL
@@ -107,6 +108,7 @@ CREATE TABLE IF NOT EXISTS apps (
     urls TEXT NOT NULL DEFAULT '{}',
     public_key TEXT,
     capture_flag TEXT NOT NULL DEFAULT 'published',
+    status_query TEXT NOT NULL DEFAULT 'query',
     UNIQUE (shop_id, name)
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -152,6 +154,7 @@ CREATE TABLE IF NOT EXISTS payments (
     kind TEXT NOT NULL DEFAULT 'card',
     card_last4 TEXT,
     app_answer TEXT,
+    request_shape TEXT,
     PRIMARY KEY (shop_id, payment_id),
     UNIQUE (shop_id, legacy_id)
 );
@@ -319,6 +322,11 @@ MIGRATIONS = {
     9: "DROP TABLE IF EXISTS journal_workers;\n"
     + JOURNAL_WORKERS
     + "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;\n",
+    # 11: the shape of the requests a shop sends, how an app takes status queries, and the
+    # shape each payment's request went out in (contract coverage).
+    10: "ALTER TABLE shops ADD COLUMN request_shape TEXT NOT NULL DEFAULT 'example';\n"
+    "ALTER TABLE apps ADD COLUMN status_query TEXT NOT NULL DEFAULT 'query';\n"
+    "ALTER TABLE payments ADD COLUMN request_shape TEXT;\n",
 }
 
 

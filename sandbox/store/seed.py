@@ -104,6 +104,7 @@ def insert_shop(
             created_at=_stamp(now),
             shop_header=bool(template["shop_domain_header"]),
             strict=bool(template["strict"]),
+            request_shape=template["request_shape"],
         ),
     )
     load_shop_data(conn, fixtures, shop_id, template, credentials, now)
@@ -145,6 +146,7 @@ def load_shop_data(
                 activated=bool(app["activated"]),
                 activated_at=stamp if app["activated"] else None,
                 capture_flag=app["capture_flag"],
+                status_query=app["status_query"],
             ),
         )
     _install_builtin_psp(conn, shop_id, template, credentials, stamp)
