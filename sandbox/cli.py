@@ -13,6 +13,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -183,18 +184,33 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
         "verify",
         help="run the conformance cases against a payment app",
         description="Drive a payment app through what Genstore expects of it (seeds 000 and "
-        "001) in a fresh shop of a running sandbox; exit 0 only when no case fails.",
+        "001) in a fresh shop of a running sandbox; exit 0 only when no case fails. What the "
+        "seeds leave open is advice, printed as a warning (--strict fails on it).",
     )
     verify.add_argument(
         "--url", help=f"the sandbox (default $GENSTORE_SANDBOX_URL or {DEFAULT_URL})"
     )
     control_token_option(verify)
     verify.add_argument(
-        "--app", default="sandbox-psp", help="the app's name (default the built-in fake app)"
+        "--app-config",
+        type=Path,
+        metavar="FILE",
+        help="register your app for the run, as Genstore registers one: a YAML or JSON file "
+        "with the fields of POST /_sandbox/apps (name, urls per call on any host and path, "
+        "publicKey or publicKey: '@key.b64', accessToken, clientSecret, captureFlag, "
+        "statusQuery)",
+    )
+    verify.add_argument(
+        "--app", help="the app's name: in --shop, or of the fixture shop (default sandbox-psp)"
+    )
+    verify.add_argument(
+        "--shop",
+        metavar="HANDLE",
+        help="run in this shop, where the app is already registered (default: a fresh shop)",
     )
     verify.add_argument(
         "--app-url",
-        help="register your app for the run: its seven calls under this URL (/payments, "
+        help="a shortcut for --app-config: your app's seven calls under this URL (/payments, "
         "/offsite_payments, /captures, /voids, /refunds, /payment, /refund)",
     )
     verify.add_argument("--public-key", help="with --app-url: base64 SPKI DER, or @FILE")
@@ -203,13 +219,16 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
     )
     verify.add_argument(
         "--capture-flag", choices=list(CAPTURE_FLAG_READINGS), default="published",
-        help="how your app reads manualCapture (default published: seed 001's text)",
+        help="with --app-url: how your app reads manualCapture (default published: seed "
+        "001's text)",
     )  # fmt: skip
     verify.add_argument("--template", help="the fixture shop to copy (default the first)")
     verify.add_argument(
-        "--only", action="append", metavar="CASE", help="run only these cases (repeat, or a,b)"
-    )
+        "--only", action="append", metavar="CASE",
+        help="run only these cases (repeat, or a,b; 'case' runs every shape, 'case[full]' one)",
+    )  # fmt: skip
     verify.add_argument("--list", action="store_true", help="list the cases and stop")
+    verify.add_argument("--strict", action="store_true", help="fail on advice too")
     verify.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit report")
     verify.add_argument("--json", action="store_true", help="print JSON for scripts")
     verify.add_argument(
@@ -217,7 +236,7 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
     )
     verify.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS",
-        help="how long each result may take (default 10)",
+        help="how long verify waits for each result (default 10)",
     )  # fmt: skip
     verify.add_argument(
         "--wait-for-sandbox", type=float, default=30.0, metavar="SECONDS",
@@ -226,39 +245,80 @@ def add_verify(commands: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=cmd_verify)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def _verify_target(args: argparse.Namespace) -> Any:
+    """The app under test from the options; ValueError says what is wrong with them."""
+    from sandbox.conformance import runner
 
+    if args.app_config and args.app_url:
+        raise ValueError("give --app-config or --app-url, not both")
+    if args.shop and (args.app_config or args.app_url):
+        raise ValueError("--shop runs an app already registered there: give --app, not a config")
+    if args.app_config:
+        registration = load_app_config(args.app_config)
+        return runner.Target(registration.get("name") or "app-under-test", registration)
+    if args.app_url:
+        key = args.public_key
+        if key and key.startswith("@"):
+            key = _read_key_file(Path(key[1:]))
+        if not key:
+            raise ValueError("--app-url needs --public-key")
+        registration = runner.shortcut_registration(
+            args.app_url, key, args.access_token, args.capture_flag
+        )
+        return runner.Target(args.app or "app-under-test", registration)
+    return runner.Target(args.app or "sandbox-psp", None, args.shop)
+
+
+def load_app_config(path: Path) -> dict[str, Any]:
+    """An app as ``POST /_sandbox/apps`` takes it, from YAML or JSON (YAML reads both);
+    ``publicKey: "@FILE"`` reads the key from a file beside it."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read the app config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the app config {path} is not YAML or JSON: {exc}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("urls"), dict):
+        raise ValueError(
+            f"the app config {path} must be a mapping with urls (the fields of POST "
+            "/_sandbox/apps: name, urls, publicKey, accessToken, ...)"
+        )
+    key = config.get("publicKey")
+    if isinstance(key, str) and key.startswith("@"):
+        config["publicKey"] = _read_key_file(path.parent / key[1:])
+    return config
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the public key {path}: {exc.strerror}") from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
     from sandbox.conformance import runner
     from sandbox.testing.live import Sandbox
 
     try:
         cases = runner.select([n for item in args.only or [] for n in item.split(",") if n])
+        target = _verify_target(args)
     except ValueError as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
         return 2
     if args.list:
-        for case in cases:
-            print(f"{case.name:34} {case.title} (seed {case.seed})")
+        for planned in cases:
+            print(f"{planned.name:42} {planned.case.title} (seed {planned.case.seed})")
         return 0
-    key = args.public_key
-    if key and key.startswith("@"):
-        key = Path(key[1:]).read_text().strip()
-    if args.app_url and not key:
-        print("genstore-sandbox: --app-url needs --public-key", file=sys.stderr)
-        return 2
     url = args.url or os.environ.get("GENSTORE_SANDBOX_URL") or DEFAULT_URL
     if not runner.wait_until_up(url, args.wait_for_sandbox, args.control_token):
         print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
         return 2
-    target = runner.Target(
-        app=args.app if not args.app_url or args.app != "sandbox-psp" else "app-under-test",
-        app_url=args.app_url,
-        public_key=key,
-        access_token=args.access_token,
-        capture_flag=args.capture_flag,
-    )
+    sandbox, notes = Sandbox(url, token=args.control_token), list[str]()
     try:
-        ctx = runner.prepare(Sandbox(url, token=args.control_token), target, args.template)
+        ctx = runner.prepare(sandbox, target, args.template, notes)
     except ValueError as exc:
         print(f"genstore-sandbox: {exc}", file=sys.stderr)
         return 2
@@ -269,11 +329,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except requests.RequestException:
         print(f"genstore-sandbox: cannot reach the sandbox at {url}", file=sys.stderr)
         return 2
-    outcomes = runner.run(ctx, cases, args.timeout)
+    for note in notes:
+        print(f"genstore-sandbox: {note}", file=sys.stderr)
+    outcomes = runner.run(ctx, cases, args.timeout, args.strict)
+    found = sandbox.control("GET", "/coverage", params={"shop": ctx.shop.handle})
+    coverage = found.json() if found.ok else None
     if args.junit_xml:
         args.junit_xml.write_bytes(runner.junit_report(outcomes))
-    report = runner.json_report(outcomes) if args.json else None
-    print(report or runner.text_report(outcomes, args.verbose))
+    if args.json:
+        print(runner.json_report(outcomes, coverage))
+    else:
+        print(f"Shop: {ctx.shop.handle} (genstore-sandbox coverage --shop {ctx.shop.handle})")
+        print(runner.text_report(outcomes, args.verbose, coverage))
     return 1 if any(o.result == "fail" for o in outcomes) else 0
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sandbox.client import DEFAULT_URL, ClientError, SandboxClient
+from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render_coverage
 from sandbox.settings import CONTROL_TOKEN_ENV
 
 
@@ -92,6 +92,20 @@ def add_commands(commands) -> None:
     common(deliveries)
     deliveries.set_defaults(handler=cmd_deliveries)
 
+    coverage = commands.add_parser(
+        "coverage",
+        help="contract coverage: what a shop's app was exercised on, and how it did",
+        description="Which items of the payment contract the shop's app was exercised on "
+        "(request kinds and shapes, outcomes, callbacks, status answers, faults); exit 1 when "
+        "below --min.",
+    )
+    coverage.add_argument("--shop", required=True, help="the shop's handle")
+    coverage.add_argument(
+        "--min", type=float, metavar="PERCENT", help="exit 1 when coverage is below this"
+    )
+    common(coverage)
+    coverage.set_defaults(handler=cmd_coverage)
+
     launch = commands.add_parser("launch-url", help="the signed URL the platform opens an app with")
     launch.add_argument("--app", default="sandbox-psp")
     launch.add_argument("--shop", default="demo")
@@ -120,6 +134,24 @@ def _run(args, call, render) -> int:
 
 def _query(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def cmd_coverage(args) -> int:
+    try:
+        report = SandboxClient(args.url, token=args.control_token).call(
+            "GET", "/_sandbox/coverage", params={"shop": args.shop}
+        )
+    except (ClientError, OSError) as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2) if args.json else render_coverage(report))
+    if args.min is not None and report["percent"] < args.min:
+        print(
+            f"genstore-sandbox: coverage {report['percent']:g}% is below --min {args.min:g}%",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def cmd_journal(args) -> int:

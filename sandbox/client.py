@@ -122,8 +122,17 @@ def _settled(current: dict, operation_id: str | None, horizon: str) -> bool:
     )
 
 
+# The platform's own status queries: scheduled while an app's result is awaited, they do not
+# mean a result is on its way (an app that calls back on its own would be given up on).
+STATUS_QUERIES = ("app.get_payment", "app.get_refund")
+
+
 def _has_scheduled(current: dict) -> bool:
-    return any(e["type"] == "scheduled" for e in current["timeline"])
+    """Something is scheduled that brings the result (the fake app's delayed callback, a
+    retry), not merely the platform's status query."""
+    return any(
+        e["type"] == "scheduled" and e["message"] not in STATUS_QUERIES for e in current["timeline"]
+    )
 
 
 def render(current: dict) -> str:
@@ -175,4 +184,16 @@ def render(current: dict) -> str:
             f"Still scheduled: {len(pending)} message(s); next due {pending[0]['at']} "
             "on the sandbox clock"
         )
+    return "\n".join(lines)
+
+
+def render_coverage(coverage: dict[str, Any]) -> str:
+    """The contract coverage as a short table: a line per group, then what was missed."""
+    lines = [f"Contract coverage: {coverage['percent']:g}% ({coverage['covered']} of "
+             f"{coverage['total']} items)"]  # fmt: skip
+    for group in coverage["groups"]:
+        lines.append(f"  {group['name']:<16} {group['covered']}/{group['total']}")
+    missed = [item["id"] for item in coverage["items"] if not item["exercised"]]
+    if missed:
+        lines.append("  not exercised: " + ", ".join(missed))
     return "\n".join(lines)

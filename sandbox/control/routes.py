@@ -259,8 +259,20 @@ def register_app(body):
             activated=body["activated"],
             access_token=body.get("accessToken"),
             status_query=body["statusQuery"],
+            move_token=body["moveToken"],
+            client_secret=body.get("clientSecret"),
         ),
     )
+
+
+@control.route("/coverage", methods=["GET"])
+@control.arguments(s.ViolationQuery, location="query")
+@control.response(200, s.CoverageReport)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def coverage(query):
+    """Contract coverage: which items of the payment contract the shop's app was exercised
+    on (request kinds and shapes, outcomes, callbacks, status answers, faults) and how it did"""
+    return services().control.coverage(query["shop"])
 
 
 @control.route("/violations", methods=["GET"])

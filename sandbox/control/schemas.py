@@ -261,6 +261,40 @@ class ViolationList(ma.Schema):
     violations = fields.List(fields.Nested(ViolationView))
 
 
+class CoverageItem(ma.Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.String(metadata={"example": "request.payment.minimal"})
+    group = fields.String()
+    title = fields.String()
+    exercised = fields.Integer(metadata={"description": "Times the app met it"})
+    passed = fields.Integer(
+        metadata={
+            "description": "Times it went well: answered 200 within the contract, or the "
+            "payment still settled"
+        }
+    )
+
+
+class CoverageGroup(ma.Schema):
+    name = fields.String()
+    covered = fields.Integer()
+    total = fields.Integer()
+
+
+class CoverageReport(ma.Schema):
+    class Meta:
+        ordered = True
+
+    shop = fields.String()
+    percent = fields.Float(metadata={"description": "Items exercised at least once, in percent"})
+    covered = fields.Integer()
+    total = fields.Integer()
+    groups = fields.List(fields.Nested(CoverageGroup))
+    items = fields.List(fields.Nested(CoverageItem))
+
+
 class ViolationQuery(ma.Schema):
     shop = fields.String(required=True, metadata={"description": "A shop's handle"})
     paymentId = fields.String()
@@ -400,6 +434,21 @@ class RegisterApp(Strict):
             "(checkouts need an activated app)"
         },
     )
+    clientSecret = fields.String(
+        validate=validate.Length(min=16, max=200),
+        metadata={
+            "description": "The secret that signs the app's launch URLs and webhooks (default: "
+            "a new one), for an app that checks them with a secret it was configured with"
+        },
+    )
+    moveToken = JsonBoolean(
+        load_default=False,
+        metadata={
+            "description": "With accessToken: take the token from the app that holds it, in "
+            "any shop (that installation stops working), as reinstalling an app does; else a "
+            "live token held elsewhere is a 409. A revoked token is always free"
+        },
+    )
 
 
 class RegisteredApp(ma.Schema):
@@ -414,6 +463,9 @@ class RegisteredApp(ma.Schema):
     accessToken = fields.String(metadata={"description": "For the app's callbacks"})
     scopes = fields.List(fields.String())
     urls = fields.Dict(keys=fields.String(), values=fields.String())
+    tokenMovedFrom = fields.String(
+        allow_none=True, metadata={"description": "moveToken: the shop that held the token"}
+    )
 
 
 class MagicEntry(ma.Schema):

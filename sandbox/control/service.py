@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.control.coverage import Coverage
 from sandbox.core import money
 from sandbox.core.clock import Clock, ClockState, real_now
 from sandbox.core.fixtures import Fixtures
@@ -52,6 +53,10 @@ class ControlService:
         self.lifecycle = lifecycle
 
     # ---- shops ----------------------------------------------------------------------------
+
+    def coverage(self, handle: str) -> dict[str, Any]:
+        """Which contract items the shop's app was exercised on (control/coverage.py)."""
+        return Coverage(self.db, self.fixtures, self.journal_store.sync).of_shop(self.shop(handle))
 
     def list_shops(self) -> list[dict[str, Any]]:
         return [self.describe_shop(shop) for shop in rows.list_shops(self.db.read())]

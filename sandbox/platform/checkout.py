@@ -52,6 +52,8 @@ class AppRegistration:
     activated: bool = False
     access_token: str | None = None  # the token its callbacks carry; default a new one
     status_query: str = "query"  # how Get payment / Get refund ask: protocol.STATUS_QUERY_FORMS
+    move_token: bool = False  # take access_token from the app holding it (a reinstall)
+    client_secret: str | None = None  # what signs its launch URLs; default a new one
 
 
 @dataclass(frozen=True)
@@ -375,11 +377,20 @@ class CheckoutService:
                     f"App '{name}' already exists in shop '{handle}'",
                     details={"name": ["already taken"]},
                 )
-            if app.access_token and rows.load_token(conn, app.access_token) is not None:
-                raise Conflict(
-                    "That access token is taken", details={"accessToken": ["already taken"]}
-                )
-            secret, token = self.ids.secret(), app.access_token or self.ids.token()
+            moved_from = None
+            held = rows.load_token(conn, app.access_token) if app.access_token else None
+            if held is not None:
+                if held.revoked_at is None and not app.move_token:
+                    raise Conflict(
+                        "That access token is taken (moveToken: true takes it from the app "
+                        "holding it)",
+                        details={"accessToken": ["already taken"]},
+                    )
+                holder = rows.load_shop(conn, held.shop_id)
+                moved_from = holder.handle if holder and held.revoked_at is None else None
+                rows.delete_token(conn, held)  # a revoked token is free again
+            secret = app.client_secret or self.ids.secret()
+            token = app.access_token or self.ids.token()
             now = to_storage(self.clock.now(shop.id))
             app_id = rows.insert_app(
                 conn,
@@ -407,6 +418,7 @@ class CheckoutService:
             "scopes": scopes,
             "urls": urls,
             "shopDomain": shop.domain,
+            "tokenMovedFrom": moved_from,
         }
 
     # ---- helpers ----------------------------------------------------------------------------

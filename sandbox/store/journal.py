@@ -96,6 +96,15 @@ def count(conn: Connection, filters: dict[str, Any], path: str | None) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
+def shop_exchanges(conn: Connection, shop_id: int) -> list[dict[str, Any]]:
+    """What contract coverage reads of a shop's exchanges, oldest first."""
+    rows = Scope(conn, shop_id).query(
+        "SELECT direction, kind, path, status, error, payment_id, request_body, response_body, "
+        "fault, violation FROM journal WHERE shop_id = ? ORDER BY seq, id"
+    )
+    return [dict(row) for row in rows]
+
+
 def attempts_for_payment(conn: Connection, shop_id: int, payment_id: str) -> list[dict[str, Any]]:
     """Every outbound attempt about a payment, with the side its message came from (the
     fake app's messages are ``psp.*``; a pruned message leaves its attempts in the journal)."""

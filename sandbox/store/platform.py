@@ -181,6 +181,10 @@ def insert_token(conn: Connection, token: Token) -> None:
     Scope(conn, token.shop_id).insert("tokens", values)
 
 
+def delete_token(conn: Connection, token: Token) -> None:
+    Scope(conn, token.shop_id).delete("tokens", token=token.token)
+
+
 def revoke_app_tokens(conn: Connection, shop_id: int, app_id: int, at: str) -> None:
     for token in Scope(conn, shop_id).all("tokens", app_id=app_id):
         if token["revoked_at"] is None:
@@ -405,6 +409,16 @@ def list_steps(conn: Connection, shop_id: int, payment_id: str) -> list[Step]:
         )
         for r in rows
     ]
+
+
+def query_settled_payments(conn: Connection, shop_id: int) -> set[str]:
+    """The shop's payments whose result came from a status query (Get payment), not a
+    callback."""
+    rows = Scope(conn, shop_id).query(
+        "SELECT DISTINCT payment_id FROM history WHERE shop_id = ? AND kind = 'payment' "
+        "AND cause LIKE 'Get payment:%'"
+    )
+    return {row["payment_id"] for row in rows}
 
 
 def insert_result(conn: Connection, result: Result) -> None:
