@@ -5,8 +5,9 @@ claimed atomically by one delivering thread (a background worker in each process
 :meth:`Outbox.drain`), sent with a timeout, and retried on timeouts, connection failures, 429s
 and 5xx answers: after an exponential backoff spread by a per-message jitter, and never sooner
 than the answer's ``Retry-After``. Most messages give up after ``max_attempts``; a payment
-app's result keeps trying until the platform takes or refuses it (the app "retries these calls
-until they get through"). Every attempt is recorded: request, response, duration.
+app's result keeps trying until the platform takes or refuses it (the sandbox's own rule: the
+platform records a result only when it answers 200). Every attempt is recorded: request,
+response, duration.
 A message claimed by a process that died is claimed again once its claim lapses, so a restart
 resends what was due and not yet delivered.
 """

@@ -410,7 +410,7 @@ def required_answer_fields(ctx: Context) -> None:
     payment_id = ctx.authorized("30.00")
     ctx.operate(payment_id, "capture", "30.00")
     ctx.operate(payment_id, "refund", "1.00")
-    found = ctx.shop.violations()
+    found = [v for v in ctx.shop.violations() if v["paymentId"] in ctx.payments]
     if found:
         raise Failed(
             "; ".join(f"{v['request']}: {v['field']}: {v['rule']}" for v in found[:5])
@@ -488,7 +488,11 @@ def _status_is(ctx: Context, payment_id: str, expected: str, what: str) -> None:
     if not ctx.urls.get("get_payment"):
         ctx.warn(f"the app registered no get_payment URL: its status for {what} is unchecked")
         return
-    status = ctx.query("get_payment", paymentId=payment_id).get("status")
+    try:
+        status = ctx.query("get_payment", paymentId=payment_id).get("status")
+    except Failed as exc:  # status_queries_agree judges Get payment itself
+        ctx.warn(f"its status for {what} is unchecked: {exc}")
+        return
     if status != expected:
         raise Failed(f"Get payment says {status} for {what}; seed 001's status is {expected}")
 

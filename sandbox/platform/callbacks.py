@@ -84,9 +84,7 @@ class Callbacks:
         )
         _store_result(conn, payment.shop_id, "payment", payment.payment_id, result, now)
         # Asking the app about it is needless now.
-        messages.cancel_queries(
-            conn, payment.shop_id, payment.payment_id, "app.get_payment", "paymentId="
-        )
+        messages.cancel_queries(conn, payment.shop_id, payment.payment_id, "app.get_payment", None)
         return True
 
     def settle_operation(
@@ -126,7 +124,7 @@ class Callbacks:
             operation.shop_id,
             payment.payment_id,
             f"app.get_{kind}",
-            f"{kind}Id={operation_id}",
+            (f"{kind}Id", operation_id),
         )
         return True
 

@@ -397,6 +397,6 @@ class PspService:
                 body=report.body(),
                 due_at=due,
                 fail_attempts=failures,
-                until_answered=True,  # "The app retries these calls until they get through."
+                until_answered=True,  # a result not taken with a 200 is not recorded: resend
             ),
         )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core import jsontext
 from sandbox.store.tables import Connection, Row, Scope, columns_of, insert_returning_id, select_one
 
 # Stored URLs may say this for the sandbox's own base URL, filled in when sent, so a store
@@ -313,13 +314,23 @@ def load_message(conn: Connection, message_id: int, kind: str | None = None) -> 
     return Message.from_row(row) if row else None
 
 
-def cancel_queries(conn: Connection, shop_id: int, payment_id: str, kind: str, marker: str) -> None:
-    """Cancel the pending messages of ``kind`` about a payment whose URL holds ``marker`` (the
-    status queries a result made needless)."""
-    Scope(conn, shop_id).run(
+def cancel_queries(
+    conn: Connection, shop_id: int, payment_id: str, kind: str, asked: tuple[str, str] | None
+) -> None:
+    """Cancel the pending status queries of ``kind`` about a payment (those a result made
+    needless); ``asked``: only those about this (id field, id), in the URL's query or in the
+    JSON body of seed 001's example."""
+    sql = (
         "UPDATE outbox SET state = 'cancelled' WHERE shop_id = ? AND payment_id = ? AND kind = ? "
-        "AND state = 'pending' AND url LIKE ?",
-        (payment_id, kind, f"%{marker}%"),
+        "AND state = 'pending'"
+    )
+    if asked is None:
+        Scope(conn, shop_id).run(sql, (payment_id, kind))
+        return
+    name, value = asked
+    Scope(conn, shop_id).run(
+        sql + " AND (url LIKE ? OR body = ?)",
+        (payment_id, kind, f"%{name}={value}%", jsontext.dumps({name: value})),
     )
 
 

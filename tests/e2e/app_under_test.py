@@ -6,6 +6,12 @@ Breaks: ``wrong_amount`` (echoes another amount in its refund answers), ``double
 ``no_retry_after_5xx`` (gives a callback up after a 5xx), ``missing_field`` (refund answers
 without channelRefundId), ``ignores_manual_capture`` (captures every payment at once),
 ``no_get_payment`` (has no Get payment).
+
+``seed_strict`` makes it an app that does only what the seeds require, in ways the built-in
+fake app does not: it reports an authorization through ``PUT /app/payment``, declines without
+a ``reason``, reports ``account_authorize`` after its first payment (never when its launch URL
+is opened), reads Get payment / Get refund from a JSON body, and serves its calls at its own
+``paths``.
 """
 
 from __future__ import annotations
@@ -23,11 +29,33 @@ from werkzeug.serving import make_server
 from tests.e2e.independent_app import BUILDING, IndependentApp
 
 DECLINE, THREE_DS = "4000000000000002", "4000002760003184"
+# Where the seven calls are served (the verify --app-url shortcut's layout).
+SHORTCUT_PATHS = {
+    "payment": "/payments",
+    "offsite_payment": "/offsite_payments",
+    "capture": "/captures",
+    "void": "/voids",
+    "refund": "/refunds",
+    "get_payment": "/payment",
+    "get_refund": "/refund",
+}
 
 
 class AppUnderTest:
-    def __init__(self, platform_url: str, token: str, breaks: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        platform_url: str,
+        token: str,
+        breaks: frozenset[str] = frozenset(),
+        seed_strict: bool = False,
+        paths: dict[str, str] | None = None,
+        callback_delay: float = 0.0,
+    ):
         self.platform_url, self.token, self.breaks = platform_url, token, breaks
+        self.seed_strict = seed_strict
+        self.paths = paths or SHORTCUT_PATHS
+        self.authorized_account = False
+        self.callback_delay = callback_delay  # seconds before each result is reported
         self._crypto = IndependentApp()  # its GENSTORE-V1 decryption and its key
         self._crypto.close()
         self.public_key = self._crypto.public_key
@@ -56,6 +84,16 @@ class AppUnderTest:
         self._server.shutdown()
         self._server.server_close()
 
+    def config(self, name: str) -> dict[str, Any]:
+        """The app as ``POST /_sandbox/apps`` (and ``verify --app-config``) take it."""
+        return {
+            "name": name,
+            "urls": {kind: self.url + path for kind, path in self.paths.items()},
+            "publicKey": self.public_key,
+            "accessToken": self.token,
+            "statusQuery": "body" if self.seed_strict else "query",
+        }
+
     # ---- the worker that reports results ------------------------------------------------
 
     def _send_later(self, kind: str, object_id: str, pay: dict[str, Any]) -> None:
@@ -68,6 +106,8 @@ class AppUnderTest:
                 path, body = self._outbox.get(timeout=0.1)
             except queue.Empty:
                 continue
+            if self.callback_delay:
+                time.sleep(self.callback_delay)  # an app whose worker reports a while later
             for _ in range(10):
                 try:
                     response = requests.put(
@@ -91,7 +131,9 @@ class AppUnderTest:
     def _build(self) -> Flask:
         app = Flask("app-under-test")
 
-        @app.post("/payments")
+        paths = self.paths
+
+        @app.post(paths["payment"])
         def card_payment():
             body = request.get_json(force=True)
             payment_id = body["paymentId"]
@@ -108,15 +150,19 @@ class AppUnderTest:
             elif card["pan"] == DECLINE:
                 record["status"] = "FAILURE"
                 answer = {"error": "Do not honor"}
-                self._result(payment_id, False, "Do not honor")
+                self._result(payment_id, False, None if self.seed_strict else "Do not honor")
             else:
                 record["status"] = "AUTH_SUCCESS" if manual else "SUCCESS"
                 answer = {"error": ""}
                 self._result(payment_id, True, None)
             self.answers[payment_id] = answer
+            if self.seed_strict and not self.authorized_account:
+                # This app reports the merchant's account ready after its first payment.
+                self.authorized_account = True
+                self._outbox.put(("/api/202412/app/account_authorize", {"pay": {"ready": True}}))
             return answer
 
-        @app.post("/offsite_payments")
+        @app.post(paths["offsite_payment"])
         def offsite_payment():
             body = request.get_json(force=True)
             payment_id = body["paymentId"]
@@ -138,10 +184,8 @@ class AppUnderTest:
                 return redirect(f"{self.url}/done", code=303)
             return "<form><button name=action value=pass>Pass</button></form>"
 
-        @app.post("/<any(captures, voids):call>")
-        def operation(call):
+        def operation(kind):
             body = request.get_json(force=True)
-            kind = call[:-1]
             object_id = body[f"{kind}Id"]
             record = self.payments.get(body["paymentId"], {})
             record["status"] = "SUCCESS" if kind == "capture" else "FAILURE"
@@ -151,7 +195,10 @@ class AppUnderTest:
             self._send_later(kind, object_id, pay)
             return {f"channel{kind.capitalize()}Id": channel}
 
-        @app.post("/refunds")
+        for kind in ("capture", "void"):
+            app.add_url_rule(paths[kind], kind, lambda kind=kind: operation(kind), methods=["POST"])
+
+        @app.post(paths["refund"])
         def refund():
             body = request.get_json(force=True)
             refund_id = body["refundId"]
@@ -166,29 +213,40 @@ class AppUnderTest:
                 answer["amount"] = "999.99"
             return answer
 
-        @app.get("/payment")
+        @app.get(paths["get_payment"])
         def get_payment():
             if "no_get_payment" in self.breaks:
                 return {"error": "Not found"}, 404
-            record = self.payments.get(request.args.get("paymentId", ""))
+            record = self.payments.get(self._asked_id("paymentId"))
             if record is None:
                 return {"channelPaymentId": "", "status": "PROCESSING", "error": "Not found"}
             return {"channelPaymentId": record["channel"], "status": record["status"]}
 
-        @app.get("/refund")
+        @app.get(paths["get_refund"])
         def get_refund():
-            record = self.refunds.get(request.args.get("refundId", ""))
+            record = self.refunds.get(self._asked_id("refundId"))
             if record is None:
                 return {"channelRefundId": "", "status": "PROCESSING", "error": "Not found"}
             return {"channelRefundId": record["channel"], "status": record["status"]}
 
         @app.get("/")
         def launch():
-            """The merchant opens the app: it reports the account ready."""
-            self._outbox.put(("/api/202412/app/account_authorize", {"pay": {"ready": "true"}}))
+            """The merchant opens the app: it reports the account ready (the seed-strict app
+            already did, at a moment of its own)."""
+            if not self.seed_strict:
+                pay = {"ready": "true"}
+                self._outbox.put(("/api/202412/app/account_authorize", {"pay": pay}))
             return "<p>Ready</p>"
 
         return app
+
+    def _asked_id(self, name: str) -> str:
+        """The id a status query asks about: in the JSON body (seed 001's example) for the
+        seed-strict app, else the query parameter."""
+        if self.seed_strict:
+            body = request.get_json(force=True, silent=True) or {}
+            return str(body.get(name, ""))
+        return request.args.get(name, "")
 
     def _manual(self, body: dict[str, Any]) -> bool:
         """Seed 001: manualCapture "true for automatic capture, false for manual capture"."""
@@ -196,7 +254,8 @@ class AppUnderTest:
 
     def _result(self, payment_id: str, result: bool, reason: str | None) -> None:
         record = self.payments[payment_id]
-        kind = "pre_authorize" if record["manual"] and result else "payment"
+        via_pre_authorize = record["manual"] and result and not self.seed_strict
+        kind = "pre_authorize" if via_pre_authorize else "payment"
         pay = {"result": "true" if result else "false", "paymentId": payment_id}
         pay["channelPaymentId"] = record["channel"]
         if reason:
