@@ -6,6 +6,7 @@ from flask import Response, g, request
 
 from sandbox.errors import invalid
 from sandbox.http import Blueprint, ErrorSchema, dump_json
+from sandbox.platform import examples
 from sandbox.platform import schemas as s
 from sandbox.platform.callbacks import Result
 from sandbox.platform.service import ORDER_SCOPES, PAYMENT_APP_SCOPES, TRANSACTION_SCOPES
@@ -42,7 +43,7 @@ def _result(pay: dict, id_field: str, channel_field: str, path_id: str) -> Resul
 
 @callbacks.route("/account_authorize", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.AccountAuthorizeBody)
+@callbacks.arguments(s.AccountAuthorizeBody, example=examples.ACCOUNT_AUTHORIZE)
 @callbacks.response(200, s.Empty)
 def account_authorize(body):
     """Update the account authorization result"""
@@ -52,7 +53,7 @@ def account_authorize(body):
 
 @callbacks.route("/payment/<paymentId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.PaymentResultBody)
+@callbacks.arguments(s.PaymentResultBody, example=examples.PAYMENT_RESULT)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown payment")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
@@ -65,7 +66,7 @@ def payment_result(body, paymentId):
 
 @callbacks.route("/pre_authorize/<paymentId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.PreAuthorizeResultBody)
+@callbacks.arguments(s.PreAuthorizeResultBody, example=examples.PRE_AUTHORIZE_RESULT)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
@@ -78,7 +79,7 @@ def pre_authorize_result(body, paymentId):
 
 @callbacks.route("/capture/<captureId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.CaptureResultBody)
+@callbacks.arguments(s.CaptureResultBody, example=examples.CAPTURE_RESULT)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
@@ -91,7 +92,7 @@ def capture_result(body, captureId):
 
 @callbacks.route("/void/<voidId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.VoidResultBody)
+@callbacks.arguments(s.VoidResultBody, example=examples.VOID_RESULT)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
@@ -104,7 +105,7 @@ def void_result(body, voidId):
 
 @callbacks.route("/refund/<refundId>", methods=["PUT"])
 @secured(callbacks, *PAYMENT_APP_SCOPES)
-@callbacks.arguments(s.RefundResultBody)
+@callbacks.arguments(s.RefundResultBody, example=examples.REFUND_RESULT)
 @callbacks.response(200, s.Empty)
 @callbacks.alt_response(404, schema=ErrorSchema, description="Unknown id")
 @callbacks.alt_response(409, schema=ErrorSchema, description="A different result was already set")
@@ -117,7 +118,7 @@ def refund_result(body, refundId):
 
 @transactions.route("/payment/<paymentId>", methods=["GET"])
 @secured(transactions, *TRANSACTION_SCOPES)
-@transactions.response(200, s.Transaction)
+@transactions.response(200, s.Transaction, example=examples.TRANSACTION)
 @transactions.alt_response(404, schema=ErrorSchema, description="Unknown payment")
 def get_payment(paymentId):
     """Get payment"""
@@ -127,7 +128,7 @@ def get_payment(paymentId):
 @legacy.route("/<int:orderId>/payments", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
 @legacy.arguments(s.FieldsQuery, location="query")
-@legacy.response(200, s.LegacyPaymentList)
+@legacy.response(200, s.LegacyPaymentList, example=examples.LEGACY_PAYMENTS)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def list_order_payments(query, orderId):
     """Get all payments of an order"""
@@ -138,7 +139,7 @@ def list_order_payments(query, orderId):
 
 @legacy.route("/<int:orderId>/payments/count", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
-@legacy.response(200, s.LegacyCount)
+@legacy.response(200, s.LegacyCount, example=examples.LEGACY_COUNT)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def count_order_payments(orderId):
     """Count the payments of an order"""
@@ -148,7 +149,7 @@ def count_order_payments(orderId):
 @legacy.route("/<int:orderId>/payments/<int:id>", methods=["GET"])
 @secured(legacy, *ORDER_SCOPES)
 @legacy.arguments(s.FieldsQuery, location="query")
-@legacy.response(200, s.LegacyPaymentOne)
+@legacy.response(200, s.LegacyPaymentOne, example=examples.LEGACY_ONE)
 @legacy.alt_response(404, schema=ErrorSchema, description="Unknown order or payment")
 def get_order_payment(query, orderId, id):
     """Get one payment of an order"""

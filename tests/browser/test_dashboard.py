@@ -94,4 +94,11 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     page.click("text=← All payments")
     row = page.locator("#payments tr", has_text=payment_id)
     expect(row).to_contain_text("refunded")
+
+    # The shop's contract coverage: what this payment exercised is covered.
+    page.click("nav >> text=Coverage")
+    expect(page.locator("#coverage-summary")).to_contain_text("% covered")
+    for item in ("outcome.three_ds_pass", "callback.capture.success", "request.refund"):
+        expect(page.locator(f'#coverage tr.covered[data-item="{item}"]')).to_have_count(1)
+    expect(page.locator('#coverage tr.missed[data-item="outcome.offsite_cancel"]')).to_have_count(1)
     assert problems == []

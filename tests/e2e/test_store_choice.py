@@ -20,6 +20,9 @@ DOWNGRADE_TO_9 = [
     "CREATE TABLE journal_workers (pid INTEGER PRIMARY KEY, acked_epoch INTEGER NOT NULL, "
     "heartbeat REAL NOT NULL)",
     "ALTER TABLE outbox DROP COLUMN claimed_by",
+    "ALTER TABLE shops DROP COLUMN request_shape",
+    "ALTER TABLE apps DROP COLUMN status_query",
+    "ALTER TABLE payments DROP COLUMN request_shape",
     "UPDATE meta SET value = '9' WHERE key = 'schema_version'",
 ]
 
@@ -74,6 +77,9 @@ def test_a_store_of_the_previous_version_is_migrated(location):
     conn = again.read()
     conn.execute("SELECT worker, acked_epoch, heartbeat FROM journal_workers").fetchall()
     conn.execute("SELECT claimed_by FROM outbox").fetchall()
+    conn.execute("SELECT request_shape FROM shops").fetchall()
+    conn.execute("SELECT status_query FROM apps").fetchall()
+    conn.execute("SELECT request_shape FROM payments").fetchall()
     again.close()
 
 

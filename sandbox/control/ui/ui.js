@@ -264,6 +264,24 @@ function drawMachine(machine, current) {
   document.getElementById("machine").replaceChildren(svg);
 }
 
+// ---- the coverage page ----------------------------------------------------------------------
+
+async function showCoverage() {
+  const view = document.getElementById("view");
+  view.replaceChildren(document.getElementById("coverage-view").content.cloneNode(true));
+  const report = await api("GET", "/coverage" + shopQuery());
+  document.getElementById("coverage-summary").textContent =
+    report.percent + "% covered: " + report.covered + " of " + report.total + " items (" +
+    report.groups.map((group) => group.name + " " + group.covered + "/" + group.total).join(", ") + ")";
+  const rows = document.getElementById("coverage");
+  for (const item of report.items) {
+    const row = el("tr", { class: item.exercised ? "covered" : "missed", "data-item": item.id },
+      el("td", {}, item.group), el("td", { title: item.id }, item.title),
+      el("td", {}, item.exercised), el("td", {}, item.passed));
+    rows.append(row);
+  }
+}
+
 // ---- frame ----------------------------------------------------------------------------------
 
 async function refreshClock() {
@@ -279,6 +297,7 @@ async function route() {
   const match = location.hash.match(/^#\/payment\/(.+)$/);
   try {
     if (match) await showPayment(decodeURIComponent(match[1]));
+    else if (location.hash === "#/coverage") await showCoverage();
     else await showList();
   } catch (error) {
     say(error.message, true);
