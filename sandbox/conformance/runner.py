@@ -204,7 +204,8 @@ def run(
         if outcome.result == "fail" and not any(o.result == "pass" for o in outcomes):
             diagnosis = diagnose(ctx)
             if diagnosis:
-                outcome.reason = f"{diagnosis} ({outcome.reason})"
+                if diagnosis != outcome.reason:
+                    outcome.reason = f"{diagnosis} ({outcome.reason})"
                 stop = f"not run: {diagnosis}"
         outcomes.append(outcome)
     return outcomes
@@ -213,12 +214,11 @@ def run(
 def diagnose(ctx: Context) -> str:
     """Why nothing can pass, when the journal shows it: the app was never reached, or it
     answered but no callback of it ever reached this sandbox."""
+    unreachable = ctx.unreachable()
+    if unreachable:
+        return unreachable
     sent = ctx.shop.journal(direction="outbound", limit=50)
-    to_app = [e for e in sent if e["kind"].startswith("app.")]
-    if to_app and all(e["status"] is None for e in to_app):
-        first = to_app[-1]
-        return f"the app cannot be reached: {first['method']} {first['url']}: {first['error']}"
-    if not to_app or not any(e["status"] == 200 for e in to_app):
+    if not any(e["kind"].startswith("app.") and e["status"] == 200 for e in sent):
         return ""
     inbound = ctx.shop.journal(direction="inbound", limit=50)
     callbacks = [e for e in inbound if e["path"].startswith("/api/202412/app/")]
