@@ -124,6 +124,11 @@ class SandboxShop:
     def violations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/violations", params={"shop": self.handle})["violations"])
 
+    def coverage(self) -> dict[str, Any]:
+        """Which items of the payment contract this shop's app was exercised on, and how it
+        did (``GET /_sandbox/coverage``)."""
+        return self._call("GET", "/coverage", params={"shop": self.handle})
+
     def assert_no_violations(self) -> None:
         """Fail, naming each one, if any app answered this shop against seed 001."""
         found = self.violations()

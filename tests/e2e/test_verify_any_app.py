@@ -35,11 +35,15 @@ def test_a_seed_strict_app_with_its_own_paths_passes_twice_with_warnings(live, t
         config = tmp_path / "app.yaml"
         (tmp_path / "key.b64").write_text(app.public_key + "\n")
         config.write_text(yaml.safe_dump({**app.config("my-app"), "publicKey": "@key.b64"}))
-        for attempt in (1, 2):
+        # Every case, then (the same token, the next shop) the cases with advice again.
+        for attempt, only in (
+            (1, []),
+            (2, ["--only", "authorize_then_full_capture,decline_with_a_reason"]),
+        ):
             report = tmp_path / f"verify-{attempt}.xml"
             result = run(
                 "verify", "--url", live.url, "--app-config", str(config),
-                "--junit-xml", str(report), "--timeout", "5",
+                "--junit-xml", str(report), "--timeout", "5", *only,
             )  # fmt: skip
             assert result.returncode == 0, f"run {attempt}:\n{result.stdout}{result.stderr}"
             assert re.search(r"\d+ passed, 0 failed, 0 skipped, [1-9]\d* warnings", result.stdout)
