@@ -26,19 +26,12 @@ import requests
 from flask import Flask, redirect, request
 from werkzeug.serving import make_server
 
+from sandbox.conformance.runner import APP_PATHS
 from tests.e2e.independent_app import BUILDING, IndependentApp
 
 DECLINE, THREE_DS = "4000000000000002", "4000002760003184"
-# Where the seven calls are served (the verify --app-url shortcut's layout).
-SHORTCUT_PATHS = {
-    "payment": "/payments",
-    "offsite_payment": "/offsite_payments",
-    "capture": "/captures",
-    "void": "/voids",
-    "refund": "/refunds",
-    "get_payment": "/payment",
-    "get_refund": "/refund",
-}
+# Where the seven calls are served: the verify --app-url shortcut's layout.
+SHORTCUT_PATHS = APP_PATHS
 
 
 class AppUnderTest:
