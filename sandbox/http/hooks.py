@@ -7,11 +7,14 @@ is the sides' knowledge: ``create_app`` passes it in as :class:`RequestFacts`.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
 from typing import Protocol
 
 from flask import Flask, Response, after_this_request, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from sandbox.errors import BadRequest
 from sandbox.faults import Faults
@@ -41,8 +44,11 @@ def install_request_hooks(
         if journal is not None:
             g.journal_started = time.perf_counter()
             g.journal_started_ns = time.time_ns()
-        if request.content_length and not _too_large():
-            refuse_nul(request.get_data(cache=True))
+        if request.content_length:
+            if not _too_large():
+                refuse_bad_text(request.get_data(cache=True))
+        elif request.environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            refuse_bad_text(read_chunked())
         return inject_fault(faults, facts) if faults.armed() else None
 
     if db.pooled:  # the request's connection goes back to the pool for the next one
@@ -65,14 +71,90 @@ def install_request_hooks(
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def refuse_nul(body: bytes) -> None:
-    """Text with a NUL character in it is refused, whichever store is in use (PostgreSQL
-    cannot keep it, and no Genstore field takes one)."""
+# An escaped UTF-16 surrogate (\ud800-\udfff) in JSON text: a pair is a character, a lone
+# one is no text at all (no store can keep it).
+_ESCAPED_SURROGATE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F]")
+
+
+def refuse_bad_text(body: bytes) -> None:
+    """Text with a NUL character or a lone UTF-16 surrogate in it is refused, naming the
+    field, whichever store is in use (PostgreSQL cannot keep a NUL, neither store a lone
+    surrogate, and no Genstore field takes either)."""
     if b"\x00" in body or (b"u0000" in body and _ESCAPED_NUL.search(body)):
         raise BadRequest(
             "Invalid request: text must not contain NUL characters (\\u0000)",
             details={"body": ["contains a NUL character"]},
         )
+    if b"\\u" in body and _ESCAPED_SURROGATE.search(body):
+        where = _lone_surrogate(body)
+        if where is not None:
+            raise BadRequest(
+                f"Invalid request: {where} holds a lone UTF-16 surrogate, which is not text",
+                details={where: ["contains a lone UTF-16 surrogate (\\ud800-\\udfff)"]},
+            )
+
+
+def _lone_surrogate(body: bytes) -> str | None:
+    """The path (``a.b[2]``) of the first key or string holding a lone surrogate, or None
+    (the pairs were whole, or the body is no JSON: its parser says so later)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return _walk(document, "")
+
+
+def _walk(node: object, path: str) -> str | None:
+    if isinstance(node, str):
+        return (path or "body") if not _is_text(node) else None
+    if isinstance(node, dict):
+        items: list[tuple[str, object]] = [
+            (f"{path}.{key}" if path else str(key), value) for key, value in node.items()
+        ]
+    elif isinstance(node, list):
+        items = [(f"{path}[{index}]", value) for index, value in enumerate(node)]
+    else:
+        return None
+    for here, value in items:
+        if not _is_text(here):  # the key itself
+            return here.encode("utf-8", "backslashreplace").decode()
+        found = _walk(value, here)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def read_chunked() -> bytes:
+    """A body sent without a Content-Length: read up to the limit, refuse it (413) past it,
+    as a body that declared its length is refused; what was read serves the request."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    stream = request.environ["wsgi.input"]
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge()
+    body = b"".join(chunks)
+    # The request reads its body from here from now on (werkzeug's stream and get_data).
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ["CONTENT_LENGTH"] = str(len(body))
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    request.environ["wsgi.input_terminated"] = False
+    for cached in ("stream", "content_length"):
+        request.__dict__.pop(cached, None)
+    return body
 
 
 def inject_fault(faults: Faults, facts: RequestFacts) -> Response | None:
