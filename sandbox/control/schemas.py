@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from sandbox.core import digits
 from sandbox.core.shapes import REQUEST_SHAPES, SENT_SHAPES
 from sandbox.platform.schemas import Strict
 from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
@@ -35,9 +36,9 @@ def request_shape_field(description: str) -> fields.String:
 class Health(ma.Schema):
     status = fields.String(metadata={"example": "ok"})
     version = fields.String()
-    shops = fields.Integer()
+    shops = digits.Integer()
     now = fields.String(metadata={"description": "The sandbox clock"})
-    worker = fields.Integer(metadata={"description": "The answering worker process's pid"})
+    worker = digits.Integer(metadata={"description": "The answering worker process's pid"})
 
 
 class Token(ma.Schema):
@@ -89,8 +90,8 @@ class ShopList(ma.Schema):
 
 class RateLimitOverride(Strict):
     enabled = JsonBoolean(load_default=True)
-    size = fields.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
-    perSecond = fields.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
+    size = digits.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
+    perSecond = digits.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
 
 
 class CreateShop(Strict):
@@ -157,7 +158,7 @@ class ClockView(ma.Schema):
     own = JsonBoolean(metadata={"description": "The shop keeps a clock of its own"})
     now = fields.String()
     frozen = JsonBoolean()
-    offsetSeconds = fields.Float(allow_none=True)
+    offsetSeconds = digits.Float(allow_none=True)
     outbox = fields.Dict(metadata={"description": "What moving the clock delivered"})
 
 
@@ -189,7 +190,7 @@ class OperationView(ma.Schema):
 
 
 class PaymentListQuery(ShopQuery):
-    limit = fields.Integer(
+    limit = digits.Integer(
         load_default=50,
         validate=validate.Range(min=1, max=500),
         metadata={"description": "At most this many, newest first (default 50, at most 500)"},
@@ -210,7 +211,7 @@ class PaymentSummary(ma.Schema):
     app = fields.String(allow_none=True, metadata={"description": "The payment app's name"})
     createdAt = fields.String()
     stateEnteredAt = fields.String()
-    violations = fields.Integer(metadata={"description": "Contract violations of its app"})
+    violations = digits.Integer(metadata={"description": "Contract violations of its app"})
 
 
 class PaymentList(ma.Schema):
@@ -229,7 +230,7 @@ class PaymentDetail(ma.Schema):
     nextAction = fields.Dict(
         allow_none=True, metadata={"description": "A buyer step the app asked for (3DS, redirect)"}
     )
-    orderId = fields.Integer()
+    orderId = digits.Integer()
     state = fields.String(metadata={"description": "The payment machine's state"})
     amount = fields.String()
     capturedAmount = fields.String()
@@ -248,9 +249,9 @@ class ViolationView(ma.Schema):
     class Meta:
         ordered = True
 
-    id = fields.Integer()
+    id = digits.Integer()
     paymentId = fields.String(allow_none=True)
-    messageId = fields.Integer(allow_none=True)
+    messageId = digits.Integer(allow_none=True)
     request = fields.String(metadata={"description": "The request answered: app.payment, ..."})
     field = fields.String(metadata={"description": "The answer's field, or status / body"})
     rule = fields.String(metadata={"description": "What seed 001 asks of it"})
@@ -268,8 +269,8 @@ class CoverageItem(ma.Schema):
     id = fields.String(metadata={"example": "request.payment.minimal"})
     group = fields.String()
     title = fields.String()
-    exercised = fields.Integer(metadata={"description": "Times the app met it"})
-    passed = fields.Integer(
+    exercised = digits.Integer(metadata={"description": "Times the app met it"})
+    passed = digits.Integer(
         metadata={
             "description": "Times it went well: answered 200 within the contract, or the "
             "payment still settled"
@@ -279,8 +280,8 @@ class CoverageItem(ma.Schema):
 
 class CoverageGroup(ma.Schema):
     name = fields.String()
-    covered = fields.Integer()
-    total = fields.Integer()
+    covered = digits.Integer()
+    total = digits.Integer()
 
 
 class CoverageReport(ma.Schema):
@@ -288,9 +289,9 @@ class CoverageReport(ma.Schema):
         ordered = True
 
     shop = fields.String()
-    percent = fields.Float(metadata={"description": "Items exercised at least once, in percent"})
-    covered = fields.Integer()
-    total = fields.Integer()
+    percent = digits.Float(metadata={"description": "Items exercised at least once, in percent"})
+    covered = digits.Integer()
+    total = digits.Integer()
     groups = fields.List(fields.Nested(CoverageGroup))
     items = fields.List(fields.Nested(CoverageItem))
 
@@ -320,7 +321,7 @@ class MachineTransition(ma.Schema):
     from_ = fields.String(data_key="from", attribute="from")
     to = fields.String()
     guard = fields.String(allow_none=True)
-    timeout = fields.Float(allow_none=True, metadata={"description": "Seconds"})
+    timeout = digits.Float(allow_none=True, metadata={"description": "Seconds"})
 
 
 class MachineView(ma.Schema):
@@ -352,7 +353,7 @@ class CheckoutResult(ma.Schema):
         ordered = True
 
     paymentId = fields.String()
-    orderId = fields.Integer()
+    orderId = digits.Integer()
     shop = fields.String()
     app = fields.String()
     amount = fields.String()
@@ -474,8 +475,8 @@ class MagicEntry(ma.Schema):
     match = fields.Dict()
     outcome = fields.String(metadata={"enum": ["success", "decline", "three_ds"]})
     reason = fields.String(allow_none=True)
-    delaySeconds = fields.Float()
-    callbackFailures = fields.Integer()
+    delaySeconds = digits.Float()
+    callbackFailures = digits.Integer()
 
 
 class MagicList(ma.Schema):
@@ -487,11 +488,11 @@ class OutboxQuery(ma.Schema):
     paymentId = fields.String()
     kind = fields.String(metadata={"description": "e.g. psp.payment_result, app.payment"})
     state = fields.String(validate=validate.OneOf(STATES))
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    limit = digits.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 
 class OutboxMessage(ma.Schema):
-    id = fields.Integer()
+    id = digits.Integer()
     side = fields.String(metadata={"enum": ["platform", "psp"]})
     kind = fields.String()
     paymentId = fields.String(allow_none=True)
@@ -501,11 +502,11 @@ class OutboxMessage(ma.Schema):
         metadata={"enum": ["pending", "sending", "delivered", "failed", "rejected"]}
     )
     dueAt = fields.String()
-    attempts = fields.Integer()
-    maxAttempts = fields.Integer(
+    attempts = digits.Integer()
+    maxAttempts = digits.Integer(
         allow_none=True, metadata={"description": "null: retried until answered for good"}
     )
-    lastStatus = fields.Integer(allow_none=True)
+    lastStatus = digits.Integer(allow_none=True)
     lastError = fields.String(allow_none=True)
 
 
@@ -514,9 +515,9 @@ class OutboxList(ma.Schema):
 
 
 class DrainResult(ma.Schema):
-    delivered = fields.Integer()
-    due = fields.Integer(metadata={"description": "Still due (e.g. the deadline passed)"})
-    pending = fields.Integer(metadata={"description": "Waiting, due later on the clock"})
+    delivered = digits.Integer()
+    due = digits.Integer(metadata={"description": "Still due (e.g. the deadline passed)"})
+    pending = digits.Integer(metadata={"description": "Waiting, due later on the clock"})
 
 
 class Timeline(ma.Schema):
@@ -553,37 +554,37 @@ class JournalQuery(ma.Schema):
         metadata={"description": "'app.capture' (outbound) or 'POST /psp/captures' (inbound)"}
     )
     method = fields.String()
-    status = fields.Integer()
+    status = digits.Integer()
     path = fields.String(metadata={"description": "Path prefix, or a pattern with *"})
 
 
 class JournalPage(JournalQuery):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.Integer(
+    limit = digits.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    before = digits.Integer(
         metadata={"description": "Entries that began before this seq (the next page)"}
     )
 
 
 class JournalEntry(ma.Schema):
-    id = fields.Integer()
-    seq = fields.Integer(metadata={"description": "When it began, ns since the epoch: the order"})
+    id = digits.Integer()
+    seq = digits.Integer(metadata={"description": "When it began, ns since the epoch: the order"})
     at = fields.String(metadata={"description": "On the sandbox clock"})
     direction = fields.String(metadata={"enum": ["inbound", "outbound"]})
     kind = fields.String()
     method = fields.String()
     url = fields.String()
     path = fields.String()
-    status = fields.Integer(allow_none=True)
-    durationMs = fields.Float()
-    shopId = fields.Integer(allow_none=True)
+    status = digits.Integer(allow_none=True)
+    durationMs = digits.Float()
+    shopId = digits.Integer(allow_none=True)
     paymentId = fields.String(allow_none=True)
     requestHeaders = fields.Dict(allow_none=True)
     requestBody = fields.Raw(allow_none=True)
     responseHeaders = fields.Dict(allow_none=True)
     responseBody = fields.Raw(allow_none=True)
     error = fields.String(allow_none=True)
-    messageId = fields.Integer(allow_none=True)
-    attempt = fields.Integer(allow_none=True)
+    messageId = digits.Integer(allow_none=True)
+    attempt = digits.Integer(allow_none=True)
     fault = fields.String(allow_none=True)
     violation = fields.String(
         allow_none=True, metadata={"description": "How the app's answer broke seed 001"}
@@ -592,19 +593,19 @@ class JournalEntry(ma.Schema):
 
 class JournalList(ma.Schema):
     entries = fields.List(fields.Nested(JournalEntry))
-    nextBefore = fields.Integer(
+    nextBefore = digits.Integer(
         allow_none=True, metadata={"description": "Pass as before= for the next page"}
     )
 
 
 class JournalCount(ma.Schema):
-    count = fields.Integer()
+    count = digits.Integer()
 
 
 class SessionTokenRequest(Strict):
     shop = fields.String(load_default="demo")
     app = fields.String(load_default="sandbox-psp")
-    userId = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    userId = digits.Integer(load_default=1, validate=validate.Range(min=1))
 
 
 class SessionToken(ma.Schema):
@@ -631,15 +632,15 @@ class Delivery(ma.Schema):
     class Meta:
         ordered = True
 
-    id = fields.Integer()
-    webhookId = fields.Integer()
+    id = digits.Integer()
+    webhookId = digits.Integer()
     topic = fields.String()
     address = fields.String()
     state = fields.String(
         metadata={"enum": ["pending", "sending", "delivered", "failed", "cancelled"]}
     )
-    attempts = fields.Integer()
-    lastStatus = fields.Integer(allow_none=True)
+    attempts = digits.Integer()
+    lastStatus = digits.Integer(allow_none=True)
     lastError = fields.String(allow_none=True)
     dueAt = fields.String()
     createdAt = fields.String()
@@ -667,34 +668,34 @@ class FaultSpec(Strict):
     shop = fields.String(metadata={"description": "Only this shop"})
     paymentId = fields.String(metadata={"description": "Only this payment"})
     path = fields.String(metadata={"description": "platform target: only under this path"})
-    count = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Next N"})
-    probability = fields.Float(validate=validate.Range(min=0, max=1))
-    seed = fields.Integer(metadata={"description": "For probability (default: the setting)"})
-    status = fields.Integer(validate=validate.Range(min=100, max=599))
+    count = digits.Integer(validate=validate.Range(min=1), metadata={"description": "Next N"})
+    probability = digits.Float(validate=validate.Range(min=0, max=1))
+    seed = digits.Integer(metadata={"description": "For probability (default: the setting)"})
+    status = digits.Integer(validate=validate.Range(min=100, max=599))
     body = fields.String()
-    latencyMs = fields.Integer(validate=validate.Range(min=0, max=60000))
-    delaySeconds = fields.Float(validate=validate.Range(min=0, max=86400))
+    latencyMs = digits.Integer(validate=validate.Range(min=0, max=60000))
+    delaySeconds = digits.Float(validate=validate.Range(min=0, max=86400))
 
 
 class FaultView(ma.Schema):
     class Meta:
         ordered = True
 
-    id = fields.Integer()
+    id = digits.Integer()
     target = fields.String()
     kind = fields.String()
-    shopId = fields.Integer(allow_none=True)
+    shopId = digits.Integer(allow_none=True)
     paymentId = fields.String(allow_none=True)
     path = fields.String(allow_none=True)
-    remaining = fields.Integer(allow_none=True)
-    probability = fields.Float(allow_none=True)
-    seed = fields.Integer()
-    status = fields.Integer()
+    remaining = digits.Integer(allow_none=True)
+    probability = digits.Float(allow_none=True)
+    seed = digits.Integer()
+    status = digits.Integer()
     body = fields.String()
-    latencyMs = fields.Integer()
-    delaySeconds = fields.Float()
-    seen = fields.Integer(metadata={"description": "Matching requests so far"})
-    fired = fields.Integer(metadata={"description": "Times it acted"})
+    latencyMs = digits.Integer()
+    delaySeconds = digits.Float()
+    seen = digits.Integer(metadata={"description": "Matching requests so far"})
+    fired = digits.Integer(metadata={"description": "Times it acted"})
 
 
 class FaultList(ma.Schema):
@@ -703,7 +704,7 @@ class FaultList(ma.Schema):
 
 
 class Cleared(ma.Schema):
-    cleared = fields.Integer()
+    cleared = digits.Integer()
 
 
 class SnapshotQuery(ma.Schema):
@@ -733,6 +734,6 @@ class ImportResult(ma.Schema):
     logsKept = fields.List(
         fields.String(), metadata={"description": "Shops whose logs carried over to the import"}
     )
-    cancelledMessages = fields.Integer(
+    cancelledMessages = digits.Integer(
         metadata={"description": "Outbox messages of replaced shops not yet sent, cancelled"}
     )

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from sandbox.core import crypto, magic, money
+from sandbox.core import crypto, digits, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.magic import Magic
 from sandbox.core.shapes import REQUEST_SHAPES
@@ -199,7 +199,7 @@ class TokenSpec(Strict):
     scopes = fields.List(fields.String(), required=True)
     expires_at = When(load_default=None)
     revoked_at = When(load_default=None)
-    user_id = fields.Integer(load_default=None)
+    user_id = digits.Integer(load_default=None)
 
 
 class ResultSpec(Strict):
@@ -215,13 +215,13 @@ class WebhookSpec(Strict):
     app = fields.String(required=True)
     address = fields.String(required=True)
     topic = fields.String(required=True)
-    failures = fields.Integer(load_default=0)
+    failures = digits.Integer(load_default=0)
     disabled_at = When(load_default=None)
 
 
 class MethodSpec(Strict):
     gateway = fields.String(load_default="sandbox")
-    id = fields.Integer(load_default=1)
+    id = digits.Integer(load_default=1)
     name = fields.String(load_default="Sandbox card")
     pay_type = fields.String(load_default="credit_card")
     payment_method_type = fields.String(
@@ -262,7 +262,7 @@ class RefundSpec(Strict):
 
 class PaymentSpec(Strict):
     payment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    id = digits.Integer(load_default=None, validate=validate.Range(min=1))
     amount = Amount(required=True)
     currency = fields.String(load_default=None)
     state = fields.String(required=True)
@@ -282,13 +282,13 @@ class PaymentSpec(Strict):
     voids = fields.List(fields.Nested(VoidSpec), load_default=list)
     refunds = fields.List(fields.Nested(RefundSpec), load_default=list)
     kind = fields.String(load_default="card", validate=validate.OneOf(["card", "offsite"]))
-    card_last4 = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
+    card_last4 = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{4}$"))
     app_answer = fields.Dict(load_default=None)
     result = fields.Nested(ResultSpec, load_default=None)
 
 
 class OrderSpec(Strict):
-    id = fields.Integer(required=True, validate=validate.Range(min=1))
+    id = digits.Integer(required=True, validate=validate.Range(min=1))
     order_no = fields.String(load_default=None)
     created_at = When(load_default=("relative", parse_duration(0), 1))
     payments = fields.List(fields.Nested(PaymentSpec), load_default=list)
@@ -296,8 +296,8 @@ class OrderSpec(Strict):
 
 class RateLimitSpec(Strict):
     enabled = fields.Boolean(load_default=True)
-    size = fields.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
-    per_second = fields.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
+    size = digits.Integer(load_default=40, validate=validate.Range(min=1, max=100000))
+    per_second = digits.Float(load_default=2.0, validate=validate.Range(min=0.001, max=100000))
 
 
 class ShopSpec(Strict):
@@ -331,7 +331,7 @@ class ShopSpec(Strict):
 
 
 class MagicMatchSpec(Strict):
-    card = fields.String(validate=validate.Regexp(r"^\d{12,19}$"))
+    card = fields.String(validate=validate.Regexp(r"^[0-9]{12,19}$"))
     holder = fields.String(validate=validate.Length(min=1))
     amount = fields.List(Amount(), validate=validate.Length(equal=2))
     luhn = fields.String(validate=validate.OneOf(["invalid"]))
@@ -349,7 +349,7 @@ class MagicSpec(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(magic.OUTCOMES))
     reason = fields.String(load_default=None)
     delay = Duration(load_default=0)
-    callback_failures = fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
+    callback_failures = digits.Integer(load_default=0, validate=validate.Range(min=0, max=20))
 
 
 class PspSpec(Strict):

@@ -11,6 +11,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sandbox.core.digits import ascii_digits
+
 OUTCOMES = ("success", "decline", "three_ds")
 
 
@@ -77,7 +79,7 @@ def choose(catalogue: list[Magic], pan: str | None, holder: str | None, amount: 
 
 
 def luhn_valid(pan: str) -> bool:
-    if not pan.isdigit() or not 12 <= len(pan) <= 19:
+    if not ascii_digits(pan) or not 12 <= len(pan) <= 19:
         return False
     total = 0
     for index, char in enumerate(reversed(pan)):

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.ASCII)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$", re.ASCII)
 
 
 # The longest move of the clock one call may make (about 100 years).

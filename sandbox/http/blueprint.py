@@ -91,8 +91,10 @@ def _oversized(value, path: str = ""):
 
 
 class BoundedInt(IntegerConverter):
-    """``<int:...>`` path parts the store can keep: a larger one is a 400 naming it, not a
-    500 from the database."""
+    r"""``<int:...>`` path parts the store can keep: a larger one is a 400 naming it, not a
+    500 from the database. ASCII digits only (werkzeug's ``\d`` takes any script's)."""
+
+    regex = r"[0-9]+"
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)

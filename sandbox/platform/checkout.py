@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.core import crypto, money, shapes
 from sandbox.core.clock import Clock
+from sandbox.core.digits import ascii_digits
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
@@ -204,7 +205,7 @@ class CheckoutService:
         if request.offsite:
             return None, holder, amount if amount is not None else "25.00"
         pan = (pan or DEFAULT_CARD).replace(" ", "")
-        if not pan.isdigit() or not 12 <= len(pan) <= 19:
+        if not ascii_digits(pan) or not 12 <= len(pan) <= 19:
             raise invalid("card", "12 to 19 digits")
         return pan, holder, amount if amount is not None else "25.00"
 

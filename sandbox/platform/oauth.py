@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 
 from sandbox.core.clock import Clock
+from sandbox.core.digits import ascii_digits
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
@@ -91,7 +92,7 @@ class OAuthService:
             raise Unauthorized("Invalid client credentials")
         if claims.get("dest") != f"https://{shop.domain}":
             raise BadRequest("Invalid subject token: issued for another shop")
-        user_id = int(claims["sub"]) if str(claims.get("sub", "")).isdigit() else 1
+        user_id = int(claims["sub"]) if ascii_digits(str(claims.get("sub", ""))) else 1
         online = body["requestedTokenType"] == "online-access-token"
         now = self.clock.now(shop.id)
         token = self.ids.token()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from sandbox.core import digits
 from sandbox.protocol import Flag
 
 
@@ -96,7 +97,7 @@ class LegacyPaymentMethod(ma.Schema):
         ordered = True
 
     gateway = fields.String()
-    id = fields.Integer()
+    id = digits.Integer()
     name = fields.String()
     pay_type = fields.String()
     payment_method_type = fields.String(metadata={"enum": ["online", "offline"]})
@@ -113,7 +114,7 @@ class LegacyPayment(ma.Schema):
         metadata={"description": "Online payments only: two days after creation (sic)"}
     )
     gateway_payment_no = fields.String(allow_none=True)
-    id = fields.Integer()
+    id = digits.Integer()
     is_available = fields.Boolean()
     mode = fields.String()
     payment_method = fields.Nested(LegacyPaymentMethod)
@@ -131,7 +132,7 @@ class LegacyPaymentOne(ma.Schema):
 
 
 class LegacyCount(ma.Schema):
-    count = fields.Integer()
+    count = digits.Integer()
 
 
 class FieldsQuery(ma.Schema):
@@ -156,7 +157,7 @@ class AssociatedUser(ma.Schema):
     class Meta:
         ordered = True
 
-    id = fields.Integer()
+    id = digits.Integer()
     firstName = fields.String()
     lastName = fields.String()
     email = fields.String()
@@ -172,7 +173,7 @@ class AccessToken(ma.Schema):
 
     accessToken = fields.String(required=True)
     scope = fields.String(required=True, metadata={"example": "write_payment,write_apps"})
-    expiresIn = fields.Integer(metadata={"description": "Seconds; online tokens only"})
+    expiresIn = digits.Integer(metadata={"description": "Seconds; online tokens only"})
     associatedUser = fields.Nested(AssociatedUser, metadata={"description": "Online tokens only"})
 
 
@@ -202,7 +203,7 @@ class WebhookView(ma.Schema):
     class Meta:
         ordered = True
 
-    id = fields.Integer()
+    id = digits.Integer()
     address = fields.String()
     topic = fields.String()
     createTime = fields.String()
@@ -218,10 +219,10 @@ class WebhookList(ma.Schema):
 
 
 class WebhookCount(ma.Schema):
-    count = fields.Integer()
+    count = digits.Integer()
 
 
 class WebhookQuery(ma.Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=250))
+    limit = digits.Integer(load_default=50, validate=validate.Range(min=1, max=250))
     pageToken = fields.String(metadata={"description": "From a Link header's rel=next/previous"})
-    sinceId = fields.Integer(metadata={"description": "Only subscriptions after this id"})
+    sinceId = digits.Integer(metadata={"description": "Only subscriptions after this id"})

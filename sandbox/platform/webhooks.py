@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.core.clock import Clock
+from sandbox.core.digits import ascii_digits
 from sandbox.core.fixtures import Fixtures
 from sandbox.core.timefmt import to_storage
 from sandbox.errors import Conflict, Forbidden, NotFound, invalid
@@ -262,7 +263,7 @@ def _parse_token(token: str | None) -> tuple[str | None, int]:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         direction, cursor = text.split(":")
-        if direction not in ("next", "previous"):
+        if direction not in ("next", "previous") or not ascii_digits(cursor):
             raise ValueError
         return direction, int(cursor)
     except ValueError:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.core import crypto, money
+from sandbox.core.digits import ascii_digits
 from sandbox.errors import ApiError, invalid, parse_amount_field
 from sandbox.protocol import reads_manual_capture
 
@@ -59,7 +60,7 @@ def read_card(data: dict[str, Any], private_key_pem: str, info: bytes, now: date
     cannot be used."""
     card = crypto.decrypt_card(data, private_key_pem, info)
     pan = str(card.get("pan", "")).replace(" ", "")
-    if not pan.isdigit():
+    if not ascii_digits(pan):
         raise CardError("Invalid card number")
     try:
         month, year = int(card.get("month")), int(card.get("year"))  # type: ignore[arg-type]

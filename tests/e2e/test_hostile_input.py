@@ -74,3 +74,17 @@ def test_an_oversized_chunked_body_is_a_413_like_any_other(live):
         timeout=10,
     )  # fmt: skip
     assert small.status_code == 201 and small.json()["name"] == "chunked"
+
+
+def test_digits_are_ascii_digits_everywhere(live, shop):
+    orders = {TOKEN_HEADER: shop.token("read_orders")}
+    arabic, full_width = "\u0661\u0660\u0660\u0661", "\uff14\uff12\uff14\uff12"  # 1001, 4242
+    assert requests.get(f"{live.url}/orders/1001/payments", headers=orders, timeout=10).ok
+    found = requests.get(f"{live.url}/orders/{arabic}/payments", headers=orders, timeout=10)
+    assert found.status_code == 404, found.text
+    advance = live.control("POST", "/clock", json={"shop": shop.handle, "advance": arabic + "s"})
+    assert advance.status_code == 400 and "advance" in advance.json()["details"]
+    card = live.control("POST", "/checkouts", json={"shop": shop.handle, "card": full_width * 4})
+    assert card.status_code == 400 and "card" in card.json()["details"]
+    limit = live.control("GET", "/journal", params={"shop": shop.handle, "limit": arabic[:2]})
+    assert limit.status_code == 400 and "limit" in limit.json()["details"]
