@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from sandbox.core import digits
 from sandbox.core.shapes import REQUEST_SHAPES, SENT_SHAPES
+from sandbox.core.text import single_line
 from sandbox.platform.schemas import Strict
 from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
 from sandbox.store.outbox import STATES
@@ -422,7 +423,7 @@ class RegisterApp(Strict):
         },
     )
     accessToken = fields.String(
-        validate=validate.Length(min=8, max=200),
+        validate=[validate.Length(min=8, max=200), single_line()],
         metadata={
             "description": "The token the app's callbacks will carry (default: a new one), "
             "for an app configured before it is registered"
@@ -436,7 +437,7 @@ class RegisterApp(Strict):
         },
     )
     clientSecret = fields.String(
-        validate=validate.Length(min=16, max=200),
+        validate=[validate.Length(min=16, max=200), single_line()],
         metadata={
             "description": "The secret that signs the app's launch URLs and webhooks (default: "
             "a new one), for an app that checks them with a secret it was configured with"
@@ -531,8 +532,10 @@ class Installation(Strict):
         validate=[validate.Length(min=1, max=255), validate.Regexp(r"^[A-Za-z0-9.-]+$")],
         metadata={"example": "my-shop.genmystore.com"},
     )
-    platformUrl = fields.String(required=True, metadata={"example": "http://127.0.0.1:5000"})
-    accessToken = fields.String(required=True, validate=validate.Length(min=1))
+    platformUrl = fields.String(
+        required=True, validate=single_line(), metadata={"example": "http://127.0.0.1:5000"}
+    )
+    accessToken = fields.String(required=True, validate=[validate.Length(min=1), single_line()])
     captureFlag = capture_flag_field()
 
 

@@ -26,6 +26,7 @@ from sandbox.core import crypto, digits, magic, money
 from sandbox.core.machine import Machine, MachineError, build_machines
 from sandbox.core.magic import Magic
 from sandbox.core.shapes import REQUEST_SHAPES
+from sandbox.core.text import single_line
 from sandbox.core.timefmt import parse_duration, parse_instant, parse_offset
 from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
 
@@ -213,7 +214,7 @@ class ResultSpec(Strict):
 
 class WebhookSpec(Strict):
     app = fields.String(required=True)
-    address = fields.String(required=True)
+    address = fields.String(required=True, validate=single_line())
     topic = fields.String(required=True)
     failures = digits.Integer(load_default=0)
     disabled_at = When(load_default=None)

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from sandbox.core import digits
+from sandbox.core.text import single_line
 from sandbox.protocol import Flag
 
 
@@ -142,11 +143,13 @@ class FieldsQuery(ma.Schema):
 
 
 class TokenExchange(Strict):
-    clientId = fields.String(required=True, validate=validate.Length(min=1))
-    clientSecret = fields.String(required=True, validate=validate.Length(min=1))
+    clientId = fields.String(required=True, validate=[validate.Length(min=1), single_line()])
+    clientSecret = fields.String(required=True, validate=[validate.Length(min=1), single_line()])
     grantType = fields.String(required=True, metadata={"example": "token-exchange"})
     subjectToken = fields.String(
-        required=True, metadata={"description": "The session token (a JWT) from the shop"}
+        required=True,
+        validate=single_line(),
+        metadata={"description": "The session token (a JWT) from the shop"},
     )
     requestedTokenType = fields.String(
         required=True, validate=validate.OneOf(["online-access-token", "offline-access-token"])
@@ -182,12 +185,14 @@ class AccessScopes(ma.Schema):
 
 
 class WebhookFields(Strict):
-    address = fields.String(required=True, metadata={"example": "https://example.com/hooks"})
+    address = fields.String(
+        required=True, validate=single_line(), metadata={"example": "https://example.com/hooks"}
+    )
     topic = fields.String(required=True, metadata={"example": "payments/update"})
 
 
 class WebhookChanges(Strict):
-    address = fields.String()
+    address = fields.String(validate=single_line())
     topic = fields.String()
 
 

@@ -88,3 +88,23 @@ def test_digits_are_ascii_digits_everywhere(live, shop):
     assert card.status_code == 400 and "card" in card.json()["details"]
     limit = live.control("GET", "/journal", params={"shop": shop.handle, "limit": arabic[:2]})
     assert limit.status_code == 400 and "limit" in limit.json()["details"]
+
+
+def test_control_characters_never_reach_a_url_a_header_or_a_token(live, shop):
+    app = {TOKEN_HEADER: shop.token("write_apps")}
+    injected = "http://127.0.0.1:9/x\r\nX-Injected: 1"
+    hook = requests.post(
+        f"{live.url}/api/202412/app/webhooks", headers=app, timeout=10,
+        json={"webhook": {"address": injected, "topic": "orders/create"}},
+    )  # fmt: skip
+    assert hook.status_code == 400 and "address" in str(hook.json()["details"]), hook.text
+    for field, value in (("platformUrl", injected), ("accessToken", "tok\r\nX: 1")):
+        body = {"shopDomain": "x.example", "platformUrl": "http://127.0.0.1:9",
+                "accessToken": "tok", field: value}  # fmt: skip
+        answer = live.control("POST", "/psp/installations", json=body)
+        assert answer.status_code == 400 and field in answer.json()["details"], answer.text
+    registered = live.control(
+        "POST", "/apps", json={"shop": shop.handle, "name": "crlf", "urls": {},
+                               "accessToken": "tok-crlf\nX: 1"},
+    )  # fmt: skip
+    assert registered.status_code == 400 and "accessToken" in registered.json()["details"]
