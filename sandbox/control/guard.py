@@ -74,7 +74,10 @@ class ControlGuard:
         """Raise the refusal of a control call, if it is refused."""
         self.check_host(host_header)
         if self.token is not None:
-            presented = (authorization or "").removeprefix("Bearer ").strip()
+            scheme, _, presented = (authorization or "").strip().partition(" ")
+            if scheme.lower() != "bearer":  # the scheme is case-insensitive (RFC 9110)
+                presented = ""
+            presented = presented.strip()
             if not hmac.compare_digest(presented.encode(), self.token.encode()):
                 raise Unauthorized(
                     "This sandbox requires its control token: send 'Authorization: Bearer "

@@ -125,10 +125,22 @@ class OAuthService:
             raise BadRequest(f"Invalid subject token: {exc}") from None
         now = self.clock.now(app.shop_id).timestamp()
         expires, not_before = _time_claim(claims, "exp"), _time_claim(claims, "nbf")
+        issued = _time_claim(claims, "iat")
         if expires is None or expires <= now:
             raise BadRequest("Invalid subject token: expired (on the sandbox clock)")
         if not_before is not None and not_before > now:
             raise BadRequest("Invalid subject token: not valid yet (nbf, on the sandbox clock)")
+        if issued is not None and issued > now:
+            raise BadRequest(
+                "Invalid subject token: issued in the future (iat, on the sandbox clock)"
+            )
+        # A session token lives a minute, as the platform issues them: no longer-lived one
+        # is taken, however it was signed.
+        if expires - (issued if issued is not None else now) > SESSION_TTL.total_seconds():
+            raise BadRequest(
+                f"Invalid subject token: lives longer than a session token may "
+                f"({SESSION_TTL.total_seconds():g} s from iat to exp)"
+            )
         return claims
 
     def access_scopes(self, principal: Principal) -> dict[str, str]:
@@ -155,12 +167,13 @@ class OAuthService:
 
 
 def _time_claim(claims: dict[str, Any], name: str) -> float | None:
-    """A NumericDate claim (RFC 7519), or None when absent; anything else is a 401."""
+    """A NumericDate claim (RFC 7519), or None when absent; anything else is a 400, like
+    every other malformed token."""
     if name not in claims:
         return None
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unauthorized(f"Invalid subject token: {name} must be a number of seconds")
+        raise BadRequest(f"Invalid subject token: {name} must be a number of seconds")
     return float(value)
 
 

@@ -99,6 +99,11 @@ def test_a_configured_token_is_required_on_every_control_call(guarded):
     wrong = guarded.get("/_sandbox/shops", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and "gst_" not in wrong.get_data(as_text=True)
     assert guarded.get("/_sandbox/shops", headers=BEARER).status_code == 200
+    for scheme in ("bearer", "BEARER"):  # the scheme is case-insensitive
+        headers = {"Authorization": f"{scheme} {TOKEN}"}
+        assert guarded.get("/_sandbox/shops", headers=headers).status_code == 200
+    other = guarded.get("/_sandbox/shops", headers={"Authorization": f"Basic {TOKEN}"})
+    assert other.status_code == 401
     change = guarded.post("/_sandbox/outbox/drain", headers=BEARER)
     assert change.status_code == 415  # the token does not lift the JSON rule
     assert guarded.post("/_sandbox/outbox/drain", json={}, headers=BEARER).status_code == 200

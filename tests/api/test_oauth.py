@@ -98,15 +98,27 @@ def _signed(claims):
 
 def test_a_subject_token_not_yet_valid_is_refused(client, frozen):
     at = int(datetime.fromisoformat(client.get("/_sandbox/clock").json["now"]).timestamp())
-    early = exchange(client, subjectToken=_signed({"exp": at + 600, "nbf": at + 300}))
+    early = exchange(client, subjectToken=_signed({"exp": at + 330, "nbf": at + 300}))
     assert early.status_code == 400 and "not valid yet" in early.json["error"]
     frozen("301s")  # on the sandbox clock it is valid now
-    valid = exchange(client, subjectToken=_signed({"exp": at + 600, "nbf": at + 300}))
+    valid = exchange(client, subjectToken=_signed({"exp": at + 330, "nbf": at + 300}))
     assert valid.status_code == 200, valid.json
 
 
-def test_non_numeric_time_claims_are_401_not_500(client):
+def test_a_session_token_lives_a_minute_and_is_never_issued_in_the_future(client, frozen):
+    at = int(datetime.fromisoformat(client.get("/_sandbox/clock").json["now"]).timestamp())
+    forever = exchange(client, subjectToken=_signed({"exp": 1e300, "iat": at}))
+    assert forever.status_code == 400 and "lives longer" in forever.json["error"]
+    no_iat = exchange(client, subjectToken=_signed({"exp": at + 3600}))
+    assert no_iat.status_code == 400 and "lives longer" in no_iat.json["error"]
+    future = exchange(client, subjectToken=_signed({"exp": at + 3660, "iat": at + 3600}))
+    assert future.status_code == 400 and "issued in the future" in future.json["error"]
+    minute = exchange(client, subjectToken=_signed({"exp": at + 60, "iat": at}))
+    assert minute.status_code == 200, minute.json
+
+
+def test_non_numeric_time_claims_are_400_like_every_malformed_token(client):
     for claims in ({"exp": "tomorrow"}, {"exp": 9999999999, "nbf": "soon"}, {"exp": None}):
         response = exchange(client, subjectToken=_signed(claims))
-        assert response.status_code == 401, (claims, response.json)
+        assert response.status_code == 400, (claims, response.json)
         assert "Invalid subject token" in response.json["error"]
