@@ -34,7 +34,25 @@ SECTIONS = ("machines", "fee_rules", "shops", "magic", "psp")
 # YAML, and JSON (which is YAML too, read by the JSON parser: a hundred times faster for the
 # large generated fixtures load tests use).
 SUFFIXES = (".yaml", ".yml", ".json")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (libyaml's when there), refusing a key given twice in one mapping: YAML
+    would keep the last one silently, and a fixture or snapshot would lose data unnoticed."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[object] = set()
+        for key_node, _value in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 _HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
 
@@ -456,10 +474,17 @@ def _parse(file: Path) -> Any:
     text = file.read_text(encoding="utf-8")
     if file.suffix == ".json" or text.lstrip().startswith("{"):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
         except ValueError:
-            pass  # not JSON after all: YAML reads it, or says where it is wrong
+            pass  # not JSON after all (or a key twice): YAML reads it, or says where it is wrong
     return yaml.load(text, Loader=_Loader)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise ValueError("a key is given twice")
+    return mapping
 
 
 def _read_documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:

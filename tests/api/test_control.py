@@ -213,3 +213,19 @@ def test_the_payment_list_refuses_an_unknown_shop_and_a_bad_limit(client):
     assert client.get("/_sandbox/payments", query_string={"shop": "ghost"}).status_code == 404
     refused = client.get("/_sandbox/payments", query_string={"limit": 0})
     assert refused.status_code == 400 and "limit" in refused.json["details"]
+
+
+def test_a_key_given_twice_in_a_snapshot_or_fixture_is_refused_with_its_line(client, tmp_path):
+    from sandbox.core.fixtures import FixtureError, load_fixtures
+
+    snapshot = "shops:\n  - handle: twice\n    currency: USD\n    currency: EUR\n"
+    answer = client.post(
+        "/_sandbox/snapshots", data=snapshot, headers={"Content-Type": "application/yaml"}
+    )
+    assert answer.status_code == 400, answer.json
+    assert "line 4" in answer.json["error"] and "'currency' is given twice" in answer.json["error"]
+    assert client.get("/_sandbox/shops/twice").status_code == 404  # nothing half-written
+    fixture = tmp_path / "shop.yaml"
+    fixture.write_text(snapshot)
+    with pytest.raises(FixtureError, match=r"line 4\): not valid YAML: the key 'currency'"):
+        load_fixtures(fixture)
