@@ -311,6 +311,7 @@ def import_snapshot(
     replaced: dict[str, int] = {}  # handle -> the id of the shop it replaces, logs kept
     cancelled = 0
     with db.bulk_write() as conn:
+        seeded_after = rows.last_history_seq(conn)
         for shop in rows.list_shops(conn):
             if shop.handle in incoming or mode == "replace":
                 keep = logs == "keep" and shop.handle in incoming
@@ -324,7 +325,7 @@ def import_snapshot(
             shop_id = insert_shop(conn, snapshot, template, handle, None, now)
             psp.import_rows(conn, snapshot.psp, template["domain"] or f"{handle}.genmystore.com")
             if handle in replaced:
-                cancelled += rows.adopt_logs(conn, replaced[handle], shop_id)
+                cancelled += rows.adopt_logs(conn, replaced[handle], shop_id, seeded_after)
     return {
         "imported": [s["handle"] for s in snapshot.shops],
         "mode": mode,

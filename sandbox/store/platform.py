@@ -110,10 +110,25 @@ def clear_shop(conn: Connection, shop_id: int, keep_logs: bool = False) -> None:
     Scope(conn, shop_id).delete("clock")  # it follows the global clock again
 
 
-def adopt_logs(conn: Connection, old_shop_id: int, new_shop_id: int) -> int:
-    """A replaced shop's journal, history and outbox become its replacement's. What was still
-    to be sent is cancelled: it belongs to the state that was replaced. Returns how many
+def last_history_seq(conn: Connection) -> int:
+    """Where the history stands: steps written later have a larger ``seq``."""
+    row = conn.execute("SELECT MAX(seq) FROM history").fetchone()
+    return int(row[0] or 0)
+
+
+def adopt_logs(conn: Connection, old_shop_id: int, new_shop_id: int, seeded_after: int) -> int:
+    """A replaced shop's journal, history and outbox become its replacement's (the old history
+    stands for the objects it knows). What was still to be sent is cancelled: it belongs to the state that was replaced. Returns how many
     messages were cancelled."""
+    # The import seeded a "fixture" step (after ``seeded_after``) for every object; one the
+    # old history already tells the story of keeps that story alone. (The new shop may have
+    # the old one's id: the steps are told apart by when they were written.)
+    conn.execute(
+        "DELETE FROM history WHERE shop_id = ? AND seq > ? AND event = 'fixture' AND EXISTS "
+        "(SELECT 1 FROM history h WHERE h.shop_id = ? AND h.seq <= ? AND h.kind = history.kind "
+        "AND h.object_id = history.object_id)",
+        (new_shop_id, seeded_after, old_shop_id, seeded_after),
+    )
     cancelled = conn.execute(
         "UPDATE outbox SET state = 'cancelled', claimed_until = NULL "
         "WHERE shop_id = ? AND state IN ('pending', 'sending')",
