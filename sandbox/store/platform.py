@@ -118,8 +118,8 @@ def last_history_seq(conn: Connection) -> int:
 
 def adopt_logs(conn: Connection, old_shop_id: int, new_shop_id: int, seeded_after: int) -> int:
     """A replaced shop's journal, history and outbox become its replacement's (the old history
-    stands for the objects it knows). What was still to be sent is cancelled: it belongs to the state that was replaced. Returns how many
-    messages were cancelled."""
+    stands for the objects it knows). What was still to be sent is cancelled: it belongs to
+    the state that was replaced. Returns how many messages were cancelled."""
     # The import seeded a "fixture" step (after ``seeded_after``) for every object; one the
     # old history already tells the story of keeps that story alone. (The new shop may have
     # the old one's id: the steps are told apart by when they were written.)

@@ -190,3 +190,24 @@ def test_a_second_sandbox_on_a_store_in_use_refuses_to_start(tmp_path):
         assert second.returncode == 1
         assert "in use by another sandbox" in second.stderr and first.url in second.stderr
         assert first.control("GET", "/health").ok  # and its state was not reset
+
+
+@pytest.mark.sqlite_only
+def test_the_same_store_under_another_name_is_refused_too(tmp_path):
+    """A hard link or a symbolic link to the live SQLite file is the same store."""
+    import os
+
+    from sandbox.testing.live import LiveSandbox
+
+    with LiveSandbox(data_dir=tmp_path / "data", workers=1) as first:
+        live_file = tmp_path / "data" / "sandbox.sqlite3"
+        os.link(live_file, tmp_path / "hard.sqlite3")
+        (tmp_path / "soft.sqlite3").symlink_to(live_file)
+        for name in ("hard.sqlite3", "soft.sqlite3"):
+            second = run(
+                "serve", "--port", "0", "--data-dir", str(tmp_path / "other"),
+                "--database", str(tmp_path / name), "--reset",
+            )  # fmt: skip
+            assert second.returncode == 1, (name, second.stdout, second.stderr)
+            assert "in use by another sandbox" in second.stderr, second.stderr
+        assert first.control("GET", "/health").ok  # and its state was not reset
