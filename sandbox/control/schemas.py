@@ -500,7 +500,7 @@ class OutboxMessage(ma.Schema):
     method = fields.String()
     url = fields.String()
     state = fields.String(
-        metadata={"enum": ["pending", "sending", "delivered", "failed", "rejected"]}
+        metadata={"enum": list(STATES)}
     )
     dueAt = fields.String()
     attempts = digits.Integer()

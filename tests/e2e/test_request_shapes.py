@@ -118,3 +118,21 @@ def test_status_queries_in_the_json_body_form(live, frozen_shop):
     items = {item["id"]: item for item in coverage["items"]}
     assert items["request.get_payment.body"]["passed"] >= 1
     assert items["request.get_payment.query"]["exercised"] == 0
+
+
+def test_a_cancelled_status_query_is_listed_as_its_document_says(live, frozen_shop):
+    """A status query a result made needless is cancelled; the control document's outbox
+    state enum has that state (issue 20.2)."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    shop = frozen_shop()
+    payment_id = shop.checkout(amount="12.50")
+    shop.wait_for(payment_id, "paid")
+    listed = live.control("GET", "/outbox", params={"shop": shop.handle, "paymentId": payment_id})
+    states = {(m["kind"], m["state"]) for m in listed.json()["messages"]}
+    assert ("app.get_payment", "cancelled") in states
+    document = yaml.safe_load((ROOT / "openapi" / "control.yaml").read_text(encoding="utf-8"))
+    enum = document["components"]["schemas"]["OutboxMessage"]["properties"]["state"]["enum"]
+    assert {state for _, state in states} <= set(enum)
