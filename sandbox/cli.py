@@ -20,6 +20,7 @@ import requests
 from sandbox import __version__
 from sandbox.cli_control import add_commands as add_control_commands
 from sandbox.cli_control import control_token_option
+from sandbox.cli_keys import add_command as add_keys_command
 from sandbox.client import DEFAULT_URL, ClientError, SandboxClient, render
 from sandbox.control.guard import exposure_warning
 from sandbox.core.fixtures import FixtureError, Fixtures, load_fixtures
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     client_options(checkout)
     checkout.set_defaults(handler=cmd_checkout)
     add_control_commands(commands)
+    add_keys_command(commands)
     for verb, text in (
         ("capture", "capture an authorized payment"),
         ("void", "void an authorized payment"),

@@ -499,9 +499,7 @@ class OutboxMessage(ma.Schema):
     paymentId = fields.String(allow_none=True)
     method = fields.String()
     url = fields.String()
-    state = fields.String(
-        metadata={"enum": list(STATES)}
-    )
+    state = fields.String(metadata={"enum": list(STATES)})
     dueAt = fields.String()
     attempts = digits.Integer()
     maxAttempts = digits.Integer(

@@ -96,6 +96,30 @@ def public_key_b64(private_key: ec.EllipticCurvePrivateKey) -> str:
     return base64.b64encode(spki_der(private_key.public_key())).decode()
 
 
+@dataclass(frozen=True)
+class KeyPair:
+    """A payment app's P-256 key pair as files hold it and registration takes it."""
+
+    private_pem: str  # PKCS#8 PEM, unencrypted: what the app decrypts card data with
+    public_pem: str  # X.509 SubjectPublicKeyInfo PEM
+    public_b64: str  # base64 SPKI DER: POST /_sandbox/apps publicKey
+
+
+def generate_key_pair() -> KeyPair:
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return KeyPair(private_pem, public_pem, public_key_b64(key))
+
+
 def encrypt(
     plaintext: bytes,
     app_public_key: ec.EllipticCurvePublicKey,
