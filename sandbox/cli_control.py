@@ -29,6 +29,12 @@ def add_commands(commands) -> None:
     journal.add_argument("--path", help="path prefix, or a pattern with *")
     journal.add_argument("--limit", type=int, default=20)
     journal.add_argument("--count", action="store_true", help="only count the matches")
+    journal.add_argument(
+        "--har",
+        type=Path,
+        metavar="FILE",
+        help="write the matches as an HTTP Archive (HAR 1.2), oldest first ('-': stdout)",
+    )
     common(journal)
     journal.set_defaults(handler=cmd_journal)
 
@@ -182,7 +188,27 @@ def cmd_journal(args) -> int:
         return "\n".join(lines) or "(no exchanges)"
 
     params = {**query, "limit": args.limit}
+    if args.har is not None:
+        return _write_har(args, params)
     return _run(args, lambda c: c.call("GET", "/_sandbox/journal", params=params), render)
+
+
+def _write_har(args, params: dict[str, Any]) -> int:
+    try:
+        archive = SandboxClient(args.url, token=args.control_token).call(
+            "GET", "/_sandbox/journal", params={**params, "format": "har"}
+        )
+        text = json.dumps(archive, indent=2, ensure_ascii=False) + "\n"
+        if str(args.har) == "-":
+            sys.stdout.write(text)
+        else:
+            args.har.write_text(text, encoding="utf-8")
+            count = len(archive["log"]["entries"])
+            print(f"wrote {args.har} ({count} entr{'y' if count == 1 else 'ies'}, HAR 1.2)")
+    except (ClientError, OSError) as exc:
+        print(f"genstore-sandbox: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_faults(args) -> int:

@@ -8,7 +8,7 @@ import os
 
 from flask import Response, request
 
-from sandbox import __version__, snapshot
+from sandbox import __version__, har, snapshot
 from sandbox.control import schemas as s
 from sandbox.control.service import ClockChange
 from sandbox.core.machine import GUARD_HELP
@@ -319,11 +319,14 @@ def install_psp(body):
 
 @control.route("/journal", methods=["GET"])
 @control.arguments(s.JournalPage, location="query")
-@control.response(200, s.JournalList)
+@control.doc(responses={"200": s.JOURNAL_OR_HAR})
 @control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
 def journal(query):
-    """Every inbound and outbound exchange, newest first, filtered and paginated"""
+    """Every inbound and outbound exchange, newest first, filtered and paginated; with
+    format=har, as an HTTP Archive (HAR 1.2), oldest first"""
     entries = services().control.journal(query)
+    if query["format"] == "har":
+        return har.archive(entries)
     full = len(entries) == query["limit"]
     return {"entries": entries, "nextBefore": entries[-1]["seq"] if full else None}
 

@@ -561,6 +561,11 @@ class JournalQuery(ma.Schema):
 
 class JournalPage(JournalQuery):
     limit = digits.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "har"]),
+        metadata={"description": "json (the default), or har: an HTTP Archive 1.2 document"},
+    )
     before = digits.Integer(
         metadata={"description": "Entries that began before this seq (the next page)"}
     )
@@ -597,6 +602,44 @@ class JournalList(ma.Schema):
     nextBefore = digits.Integer(
         allow_none=True, metadata={"description": "Pass as before= for the next page"}
     )
+
+
+def _har_message() -> dict:
+    """A fresh dict each time (the YAML dump would alias a shared one)."""
+    return {
+        "type": "object",
+        "required": ["headers"],
+        "properties": {
+            "headers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "value"],
+                    "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+                },
+            }
+        },
+    }
+
+
+# The journal's answer: its own listing, or (format=har) an HTTP Archive 1.2 document.
+JOURNAL_OR_HAR = {
+    "description": "The entries (or, with format=har, a HAR 1.2 document of them)",
+    "content": {"application/json": {"schema": {"oneOf": [
+        JournalList,
+        {"type": "object", "required": ["log"], "properties": {"log": {
+            "type": "object", "required": ["version", "creator", "entries"], "properties": {
+                "version": {"type": "string", "enum": ["1.2"]},
+                "creator": {"type": "object"},
+                "entries": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["startedDateTime", "time", "request", "response", "cache",
+                                 "timings"],
+                    "properties": {"request": _har_message(), "response": _har_message()},
+                }},
+            }}}},
+    ]}}},
+}  # fmt: skip
 
 
 class JournalCount(ma.Schema):
