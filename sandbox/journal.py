@@ -211,22 +211,23 @@ class Journal:
     def record(self, exchange: Exchange, conn=None) -> None:
         """Store one exchange, masked: in ``conn``'s transaction when given, else buffered
         (or at once when no flusher runs)."""
+        # When it began on the sandbox clock, as an inbound exchange is stamped: a request
+        # comes before the callback it caused, however long it took to answer.
+        began = self.clock.state(exchange.shop_id).now(
+            datetime.fromtimestamp(exchange.started_ns / 1e9, UTC)
+        )
         if conn is not None:
-            rows.insert_entries(
-                conn, [self._row(exchange, to_storage(self.clock.now(exchange.shop_id)))]
-            )
+            rows.insert_entries(conn, [self._row(exchange, to_storage(began))])
             self._count(1)
         elif self._thread is not None:
             with self._lock:
-                self._buffer.append((exchange, self.clock.now(exchange.shop_id)))
+                self._buffer.append((exchange, began))
                 full = len(self._buffer) >= 500
             if full:
                 self._wake.set()
         else:
             with self.db.write() as own:
-                rows.insert_entries(
-                    own, [self._row(exchange, to_storage(self.clock.now(exchange.shop_id)))]
-                )
+                rows.insert_entries(own, [self._row(exchange, to_storage(began))])
             self._count(1)
 
     def _row(self, exchange: Exchange, at: str) -> tuple:

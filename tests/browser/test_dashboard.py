@@ -58,6 +58,7 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     payment_id = page.url.rsplit("/", 1)[1]
     state = page.locator("#payment-state")
     expect(state).to_have_text("created")
+    expect(page.locator("#operate")).to_be_hidden()  # the machine allows no action yet
     link = page.locator("#next-action-link")
     expect(link).to_have_text("Open the 3-D Secure page", timeout=STEP)
     expect(page.locator("#facts")).to_contain_text("···· ")
@@ -71,12 +72,22 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     challenge.close()
     expect(state).to_have_text("authorized", timeout=STEP)
     expect(page.locator('#machine g.node.current[data-state="authorized"]')).to_have_count(1)
+    _offered(page, {"captures", "voids"})
+    # The timeline in the order things happened: the request, the callback it led to, then
+    # the state that callback set.
+    order = page.locator("#timeline li").evaluate_all(
+        "items => items.map(i => i.dataset.type + ' ' + i.dataset.message)"
+    )
+    request = order.index("request app.payment")
+    callback = next(i for i, text in enumerate(order) if text.startswith("callback"))
+    assert request < callback < order.index("state authorized"), order
 
     page.fill("#operate input[name=amount]", "12.50")
     page.click("#operate button[value=captures]")
     expect(state).to_have_text("paid", timeout=STEP)
     facts = page.locator("#facts")
     expect(facts).to_contain_text("Captured12.50")
+    _offered(page, {"refunds"})
 
     page.fill("#operate input[name=amount]", "")
     page.click("#operate button[value=refunds]")
@@ -86,6 +97,8 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     for seen in ("app.payment", "app.capture", "app.refund", "callback", "authorized", "refunded"):
         expect(timeline).to_contain_text(seen)
     expect(page.locator('#machine g.node.current[data-state="refunded"]')).to_have_count(1)
+    expect(page.locator("#operate")).to_be_hidden()
+    expect(page.locator("#no-action")).to_be_visible()
     # DASHBOARD_SCREENSHOT=docs/dashboard-payment.png refreshes the README's picture.
     shot = os.environ.get("DASHBOARD_SCREENSHOT") or str(tmp_path / "payment.png")
     page.screenshot(path=shot, full_page=True)
@@ -102,3 +115,15 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
         expect(page.locator(f'#coverage tr.covered[data-item="{item}"]')).to_have_count(1)
     expect(page.locator('#coverage tr.missed[data-item="outcome.offsite_cancel"]')).to_have_count(1)
     assert problems == []
+
+
+def _offered(page, actions: set[str]) -> None:
+    """Exactly these actions are offered on the payment's page."""
+    from playwright.sync_api import expect
+
+    for value in ("captures", "voids", "refunds"):
+        button = page.locator(f"#operate button[value={value}]")
+        if value in actions:
+            expect(button).to_be_visible()
+        else:
+            expect(button).to_be_hidden()

@@ -128,7 +128,9 @@ def test_a_cancelled_status_query_is_listed_as_its_document_says(live, frozen_sh
     from tests.conftest import ROOT
 
     shop = frozen_shop()
-    payment_id = shop.checkout(amount="12.50")
+    payment_id = shop.checkout(card="4000000000000077")  # its result: 30 s on
+    shop.drain()  # answered: a Get payment is scheduled for 60 s on
+    shop.advance("30s")  # the result comes first: the query is cancelled
     shop.wait_for(payment_id, "paid")
     listed = live.control("GET", "/outbox", params={"shop": shop.handle, "paymentId": payment_id})
     states = {(m["kind"], m["state"]) for m in listed.json()["messages"]}

@@ -161,7 +161,8 @@ function renderPayment(payment, timeline) {
     ["State", el("span", { class: "state " + payment.state, id: "payment-state" }, payment.state)],
     ["Amount", payment.amount + " " + payment.currency],
     ["Captured", payment.capturedAmount], ["Refunded", payment.refundedAmount],
-    ["Card", payment.cardLast4 ? "···· " + payment.cardLast4 : payment.kind],
+    ["Card", payment.cardLast4 ? "···· " + payment.cardLast4
+      : payment.kind === "offsite" ? "none (offsite payment)" : "number not recorded"],
     ["Manual capture", payment.manualCapture ? "yes" : "no"],
     ["Operations", payment.operations.map((o) => o.kind + " " + (o.amount || "") + " " + o.state).join(", ") || "none"],
     ["Violations", payment.violations.length ? payment.violations.map((v) => v.message || v.rule).join("; ") : "none"],
@@ -174,9 +175,11 @@ function renderPayment(payment, timeline) {
     next.append(el("a", { href: payment.nextAction.url, target: "_blank", id: "next-action-link" }, label));
   }
   drawMachine(state.machines.payment, payment.state);
+  offerActions(state.machines.payment, payment.state);
   const items = timeline.map((entry) => {
     const summary = describe(entry);
-    const item = el("li", { class: entry.type }, el("time", { datetime: entry.at }, entry.at.slice(11, 23)), summary);
+    const item = el("li", { class: entry.type, "data-type": entry.type, "data-message": entry.message || entry.to || "" },
+      el("time", { datetime: entry.at }, when(entry.at)), summary);
     const payload = {};
     for (const key of ["requestBody", "responseBody", "payload", "error"]) {
       if (entry[key] !== undefined && entry[key] !== null) payload[key] = entry[key];
@@ -193,6 +196,27 @@ function renderPayment(payment, timeline) {
     return item;
   });
   document.getElementById("timeline").replaceChildren(...items);
+}
+
+// Only what the machine allows from the payment's state is offered (its guards, such as
+// what is left to refund, the platform checks when asked).
+const ACTIONS = { captures: "capture", voids: "void", refunds: "refund" };
+
+function offerActions(machine, current) {
+  const events = new Set(machine.transitions.filter((t) => t.from === current).map((t) => t.event));
+  let any = false;
+  for (const button of document.querySelectorAll("#operate button")) {
+    button.hidden = !events.has(ACTIONS[button.value]);
+    any = any || !button.hidden;
+  }
+  document.getElementById("operate").hidden = !any;
+  document.getElementById("no-action").hidden = any;
+}
+
+// The time of day for today (on the shop's clock); the date too for any other day.
+function when(iso) {
+  const day = iso.slice(0, 10);
+  return (state.today && day !== state.today ? day + " " : "") + iso.slice(11, 23);
 }
 
 function describe(entry) {
@@ -287,6 +311,7 @@ async function showCoverage() {
 async function refreshClock() {
   const clock = await api("GET", "/clock" + shopQuery()).catch(() => null);
   if (clock) {
+    state.today = clock.now.slice(0, 10);
     document.getElementById("clock").textContent =
       "Shop clock " + clock.now.slice(0, 19).replace("T", " ") + " UTC" + (clock.frozen ? " (frozen)" : "");
   }
@@ -321,7 +346,7 @@ async function start() {
     refreshClock();
   });
   window.addEventListener("hashchange", route);
-  refreshClock();
+  await refreshClock();  // the timeline dates what is not today: it needs the clock first
   setInterval(refreshClock, 5000);
   route();
 }
