@@ -49,11 +49,13 @@ from sandbox.psp.routes import BLUEPRINTS as PSP_BLUEPRINTS
 from sandbox.psp.routes import EXTENSION as PSP_EXTENSION
 from sandbox.psp.routes import pages as psp_pages
 from sandbox.psp.service import PspService
+from sandbox.requestlog import RequestLog
 from sandbox.services import EXTENSION, Services
 from sandbox.settings import ENV_PREFIX, Settings, default_fixtures_dir
 from sandbox.store import templates
 from sandbox.store.clock import load_clock
 from sandbox.store.db import Database, open_database
+from sandbox.store.platform import load_shop
 from sandbox.store.seed import keep_bulk, seed_all
 
 # Which blueprints make up each OpenAPI document.
@@ -272,10 +274,19 @@ def create_app(
     journaling = settings.journal != "off"
     facts = PlatformRequestFacts(db, platform)
     journal.facts = facts
-    install_request_hooks(app, db, faults, journal if journaling else None, facts)
+    log = None
+    if settings.request_log != "off" and background:
+        log = RequestLog(lambda shop_id: _shop_handle(db, shop_id))
+        outbox.log = log
+    install_request_hooks(app, db, faults, journal if journaling else None, facts, log)
     register_docs(app)
     if background:
         outbox.start()
         if journaling:
             journal.start()
     return app
+
+
+def _shop_handle(db: Database, shop_id: int) -> str | None:
+    shop = load_shop(db.read(), shop_id)
+    return shop.handle if shop is not None else None

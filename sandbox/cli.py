@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--reset", action="store_true", help="reseed the store from the fixtures")
     serve.add_argument("--journal", choices=["on", "off"], help="journal inbound requests (on)")
+    serve.add_argument(
+        "--quiet",
+        action="store_const",
+        const="off",
+        dest="request_log",
+        help="no line per exchange on the terminal ($GENSTORE_SANDBOX_REQUEST_LOG=off)",
+    )
     serve.add_argument("--seed", type=int, help="repeatable ids and probabilistic faults")
     serve.add_argument(
         "--rate-limit", choices=["on", "off"], help="apply the shops' rate limits (on)"
@@ -361,6 +368,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             threads=args.threads,
             worker_class=args.worker_class,
             journal=args.journal,
+            request_log=args.request_log,
             rate_limit=args.rate_limit,
             seed=args.seed,
             control_token=args.control_token,

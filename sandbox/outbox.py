@@ -34,6 +34,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.timefmt import from_storage, to_storage
 from sandbox.faults import Fault, Faults, target_of
 from sandbox.journal import Exchange, Journal
+from sandbox.requestlog import Line, RequestLog
 from sandbox.store import outbox as rows
 from sandbox.store.clock import shop_clocks
 from sandbox.store.db import Database, process_key
@@ -152,6 +153,7 @@ class Outbox:
         self.clock = clock
         self.settings = settings
         self.journal = journal
+        self.log: RequestLog | None = None  # a line per attempt on the terminal (serve)
         self.on_delivered: dict[str, Callable[[Message, Outcome], None]] = {}
         # Called after every attempt, delivered or not (webhooks count failures in a row).
         self.on_attempt: dict[str, Callable[[Message, Outcome], None]] = {}
@@ -353,6 +355,11 @@ class Outbox:
             ),
             conn,
         )
+        if self.log is not None:
+            self.log.write(
+                Line("out", message.method, url, outcome.status, outcome.duration_ms,
+                     message.shop_id, message.payment_id, outcome.violation, outcome.error)
+            )  # fmt: skip
 
     def _copy(self, conn, message: Message) -> None:
         """``duplicate``: the same message once more, due now."""

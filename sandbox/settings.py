@@ -74,6 +74,8 @@ class Settings:
     # journaling (outbound attempts are always kept): it costs the read path about a third.
     journal_max_entries: int = 10000
     journal: str = "on"
+    # "off" (serve --quiet): no line per exchange on the terminal.
+    request_log: str = "on"
     # Makes generated ids and probabilistic faults repeat run to run.
     seed: int | None = None
     # When set, every /_sandbox call must present it (Authorization: Bearer ...).

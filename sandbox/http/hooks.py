@@ -20,6 +20,7 @@ from sandbox.errors import BadRequest
 from sandbox.faults import Faults
 from sandbox.http.blueprint import JSON
 from sandbox.journal import JOURNALED_PREFIXES, MAX_BODY, Inbound, Journal
+from sandbox.requestlog import Line, RequestLog
 from sandbox.store.db import Database
 
 PLATFORM_PREFIXES = ("/api/", "/orders/", "/oauth2/")
@@ -32,11 +33,20 @@ class RequestFacts(Protocol):
 
 
 def install_request_hooks(
-    app: Flask, db: Database, faults: Faults, journal: Journal | None, facts: RequestFacts
+    app: Flask,
+    db: Database,
+    faults: Faults,
+    journal: Journal | None,
+    facts: RequestFacts,
+    log: RequestLog | None = None,
 ) -> None:
-    """``journal`` None: inbound exchanges are not journaled (``--journal off``). The
-    rate-limit header is set by ``secured``; a fault that loses the answer registers its own
+    """``journal`` None: inbound exchanges are not journaled (``--journal off``); ``log``
+    None: no line per exchange (``serve --quiet``), and no hook for it. The rate-limit header
+    is set by ``secured``; a fault that loses the answer registers its own
     after-this-request."""
+
+    if log is not None:  # first: its clock starts before a fault may answer instead
+        install_request_log(app, log, facts)
 
     @app.before_request
     def _before() -> Response | None:
@@ -64,6 +74,28 @@ def install_request_hooks(
     def _after(response: Response) -> Response:
         if request.path.startswith(JOURNALED_PREFIXES):
             record_exchange(journal, response)
+        return response
+
+
+def install_request_log(app: Flask, log: RequestLog, facts: RequestFacts) -> None:
+    @app.before_request
+    def _log_start() -> None:
+        g.log_started = time.perf_counter()
+
+    @app.after_request
+    def _log_line(response: Response) -> Response:
+        if request.path.startswith(JOURNALED_PREFIXES):
+            log.write(
+                Line(
+                    "in",
+                    request.method,
+                    request.full_path.rstrip("?"),
+                    response.status_code,
+                    (time.perf_counter() - g.log_started) * 1000,
+                    facts.shop_id(),
+                    (request.view_args or {}).get("paymentId"),
+                )
+            )
         return response
 
 

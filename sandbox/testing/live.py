@@ -90,7 +90,9 @@ class LiveSandbox(Sandbox):
         database: str | None = None,
     ):
         """``own_session``: the server gets a process group of its own, so
-        :meth:`interrupt` can send Ctrl-C to it as a terminal would (arbiter and workers)."""
+        :meth:`interrupt` can send Ctrl-C to it as a terminal would (arbiter and workers).
+        Its request log is off unless ``env`` turns it on (``GENSTORE_SANDBOX_REQUEST_LOG``:
+        ``on``): a test's output would grow with every request."""
         # The URL is known once the server listens; its control token, if the environment
         # gives it one, is ours too.
         super().__init__(token=(env or {}).get(CONTROL_TOKEN_ENV))
@@ -128,6 +130,7 @@ class LiveSandbox(Sandbox):
         if database:
             command += ["--database", database]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        env.setdefault("GENSTORE_SANDBOX_REQUEST_LOG", "off")
         self._process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
