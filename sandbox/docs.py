@@ -1,4 +1,6 @@
-"""The generated OpenAPI documents, served as JSON/YAML, and an offline docs page at ``/docs``."""
+"""The generated OpenAPI documents, served as JSON/YAML; interactive docs at ``/docs`` (Swagger
+UI, its assets shipped in the swagger-ui-bundle package: no CDN, works offline) and a plain
+table of every endpoint at ``/docs/endpoints``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 from typing import Any
 
 import yaml
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 from sandbox.errors import NotFound
 
@@ -42,6 +44,57 @@ def openapi(name: str, kind: str):
 
 
 @docs.get("/docs")
+def interactive_docs():
+    """Swagger UI over the three documents, "Try it out" against this sandbox."""
+    apis = current_app.extensions["sandbox_apis"]
+    urls = [{"url": f"/openapi/{name}.json", "name": api.spec.title} for name, api in apis.items()]
+    return Response(_SWAGGER_PAGE.replace("__URLS__", html.escape(json.dumps(urls))),
+                    mimetype="text/html")  # fmt: skip
+
+
+@docs.get("/docs/assets/<any('swagger-ui.css', 'swagger-ui-bundle.js', "
+          "'swagger-ui-standalone-preset.js', 'favicon-32x32.png'):asset>")  # fmt: skip
+def swagger_asset(asset: str):
+    from swagger_ui_bundle import swagger_ui_path  # only when the docs are opened
+
+    return send_from_directory(str(swagger_ui_path), asset, max_age=3600)
+
+
+@docs.get("/docs/init.js")
+def swagger_init():
+    return Response(_SWAGGER_INIT, mimetype="text/javascript")
+
+
+_SWAGGER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Genstore Sandbox API docs</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<link rel="icon" href="/docs/assets/favicon-32x32.png">
+<style>body{margin:0} .sandbox-links{font-family:system-ui,sans-serif;padding:.6em 1.5em;
+background:#f3f5f8;border-bottom:1px solid #ddd}</style></head><body>
+<p class="sandbox-links">Genstore Sandbox · <a href="/_sandbox/ui">dashboard</a> ·
+<a href="/docs/endpoints">every endpoint on one page</a> · pick a document at the top right;
+"Authorize" takes a shop's access token (the demo shop's are in fixtures/default.yaml)</p>
+<div id="swagger-ui" data-urls="__URLS__"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script src="/docs/init.js"></script></body></html>"""
+
+_SWAGGER_INIT = """"use strict";
+const root = document.getElementById("swagger-ui");
+window.ui = SwaggerUIBundle({
+  urls: JSON.parse(root.dataset.urls),
+  "urls.primaryName": new URLSearchParams(location.search).get("api") || undefined,
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: "StandaloneLayout",
+  persistAuthorization: true,
+  tryItOutEnabled: false,
+});
+"""
+
+
+@docs.get("/docs/endpoints")
 def docs_page():
     app = current_app._get_current_object()
     sections = [_render(name, spec_dict(app, name)) for name in app.extensions["sandbox_apis"]]
@@ -85,7 +138,8 @@ def home():
     apis = current_app.extensions["sandbox_apis"]
     items = [
         ("/_sandbox/ui", "The dashboard: payments moving through both sides, and actions"),
-        ("/docs", "Every endpoint the sandbox serves"),
+        ("/docs", "Interactive API docs (Swagger UI): try any call against this sandbox"),
+        ("/docs/endpoints", "Every endpoint the sandbox serves, on one page"),
     ]
     items += [(f"/openapi/{name}.yaml", api.spec.title) for name, api in apis.items()]
     items.append(("/_sandbox/health", "Health: version, shops, the worker that answered"))

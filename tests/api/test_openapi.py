@@ -45,7 +45,14 @@ def test_every_platform_endpoint_is_documented(app):
 
 
 def test_docs_page_lists_endpoints(client):
-    page = client.get("/docs")
+    interactive = client.get("/docs")
+    assert (
+        interactive.status_code == 200 and b"/docs/assets/swagger-ui-bundle.js" in interactive.data
+    )
+    assert b"/openapi/platform.json" in interactive.data
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.data) > 100_000  # shipped, not fetched
+    page = client.get("/docs/endpoints")
     assert page.status_code == 200
     assert b"/api/202412/app/payment/{paymentId}" in page.data
     assert b"/_sandbox/clock" in page.data
