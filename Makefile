@@ -1,27 +1,50 @@
 # The two commands a new user needs: `make run` and `make test`.
-# Both create .venv and install the project into it when it is missing or
-# pyproject.toml changed, and only then.
+# Both create .venv when it is missing and install into it the exact versions in
+# requirements/*.lock (make lock refreshes them from pyproject.toml): `make run` only what
+# serving needs, `make test` the dev tools too; each again only when its lock changed.
+# The installer is uv (fetched from PyPI into the venv: a first `make run` in seconds), or
+# pip where uv cannot be had.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+LOCKS  := requirements
+SERVE  := $(VENV)/.serve-installed
+DEV    := $(VENV)/.dev-installed
 # The suite runs on two processes (pytest-xdist; each file's tests stay together). The
 # sources are compiled first: with PYTHONDONTWRITEBYTECODE set (as on this project's
 # machines) every sandbox the tests start would compile them again.
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: run test proof lint format spec bench clean
+# $(call install,ARGS): uv pip install ARGS into the venv, or pip install ARGS.
+define install
+	@if $(BIN)/python -m uv --version >/dev/null 2>&1 \
+	    || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then \
+	  $(BIN)/python -m uv pip install --quiet --python $(BIN)/python $(1); \
+	else \
+	  echo "uv is not available: installing with pip"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $(1); \
+	fi
+endef
 
-$(STAMP): pyproject.toml
+.PHONY: run test proof lint format spec bench lock clean
+
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	@touch $(STAMP)
 
-run: $(STAMP)
+$(SERVE): $(BIN)/python pyproject.toml $(LOCKS)/serve.lock
+	$(call install,-r $(LOCKS)/serve.lock)
+	$(call install,--no-deps -e .)
+	@touch $(SERVE)
+
+$(DEV): $(SERVE) $(LOCKS)/dev.lock
+	$(call install,-r $(LOCKS)/dev.lock)
+	@touch $(DEV)
+
+run: $(SERVE)
 	$(BIN)/genstore-sandbox serve $(ARGS)
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -32,22 +55,31 @@ test: $(STAMP)
 
 # The tests marked `proof` at full size (longer fuzzing, bigger bursts, soak and crash runs),
 # then the whole API, end-to-end and browser suites again with every sandbox on PostgreSQL.
-proof: $(STAMP)
+proof: $(DEV)
 	$(BIN)/python -m sandbox.testing.postgres
 	@$(BIN)/python -m compileall -q sandbox tests >/dev/null
 	GENSTORE_SANDBOX_PROOF=1 $(BIN)/python -m pytest $(PYTEST_WORKERS) -m proof $(PYTEST_ARGS)
 	GENSTORE_SANDBOX_TEST_STORE=postgresql $(BIN)/python -m pytest $(PYTEST_WORKERS) \
 		tests/api tests/unit tests/e2e tests/browser $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-spec: $(STAMP)
+spec: $(DEV)
 	$(BIN)/genstore-sandbox spec --out openapi
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m tests.perf.bench $(ARGS)
+
+# The exact versions, resolved again from pyproject.toml's ranges for every platform and
+# Python 3.11+; commit both files.
+lock: $(BIN)/python
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 --upgrade \
+		--quiet -o $(LOCKS)/serve.lock
+	$(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 --upgrade \
+		--quiet --extra dev -o $(LOCKS)/dev.lock
 
 clean:
 	rm -rf $(VENV) .sandbox-data .pytest_cache .ruff_cache
