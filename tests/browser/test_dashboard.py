@@ -1,6 +1,7 @@
-"""The dashboard in a real browser (Debian's Chromium, driven by Playwright): a 3-D Secure
-checkout passed on its page, half captured, refunded, and what the dashboard shows at each
-step. Real HTTP to a live ``serve``; every wait is on what the page shows, never a sleep."""
+"""The dashboard and the API docs in a real browser (Debian's Chromium, driven by
+Playwright): a 3-D Secure checkout passed on its page, half captured, refunded, and what the
+dashboard shows at each step; "Try it out" in the API docs. Real HTTP to a live ``serve``;
+every wait is on what the page shows, never a sleep."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.browser import chromium
 
 pytestmark = pytest.mark.e2e
 STEP = 15_000  # ms: a result travels app -> outbox -> platform in real time
+READ_TOKEN = "gst_demo_merchant_read"  # the demo shop's transactions reader (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,37 @@ def test_a_3ds_payment_through_capture_and_refund_as_the_dashboard_shows_it(
     for item in ("outcome.three_ds_pass", "callback.capture.success", "request.refund"):
         expect(page.locator(f'#coverage tr.covered[data-item="{item}"]')).to_have_count(1)
     expect(page.locator('#coverage tr.missed[data-item="outcome.offsite_cancel"]')).to_have_count(1)
+    assert problems == []
+
+
+def test_the_api_docs_try_it_out_with_an_access_token(browser, sandbox):
+    """The interactive API docs: Swagger UI from assets the package ships (no network), the
+    three documents, and "Try it out" answered by this sandbox with a shop's access token."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(sandbox.url + "/docs?api=Genstore%20platform%20API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/202412/payment/{paymentId}"))\
+        .to_be_visible(timeout=STEP)  # fmt: skip
+    # Authorize with the shop's token: Swagger UI sends it as X-Genstore-Access-Token.
+    page.click("button.authorize")
+    page.locator(".auth-container", has_text="accessToken").locator("input").fill(READ_TOKEN)
+    page.locator(".auth-container", has_text="accessToken").locator("button.authorize").click()
+    page.click("button.btn-done")
+    operation = page.locator(".opblock", has=page.locator(
+        ".opblock-summary-path", has_text="/api/202412/payment/{paymentId}"))  # fmt: skip
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("input[placeholder='paymentId']").fill("PI0020261101000000001")
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text("200", timeout=STEP)
+    expect(operation.locator(".live-responses-table")).to_contain_text("channelTrxNo")
+    assert all(url.startswith(sandbox.url) for url in requested), requested  # nothing else
     assert problems == []
 
 

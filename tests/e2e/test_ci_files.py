@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,10 +39,11 @@ def _environment(job_env: dict[str, str], port: int) -> dict[str, str]:
     }
 
 
-def _prepared(tmp_path: Path, app: AppUnderTest) -> None:
+def _prepared(cwd: Path, app: AppUnderTest) -> None:
+    cwd.mkdir(parents=True, exist_ok=True)
     block = _readme_block("app-config-example", "yaml")
-    (tmp_path / "app.yaml").write_text(block.replace("http://127.0.0.1:5000", app.url))
-    (tmp_path / "app-public.b64").write_text(app.public_key)
+    (cwd / "app.yaml").write_text(block.replace("http://127.0.0.1:5000", app.url))
+    (cwd / "app-public.b64").write_text(app.public_key)
 
 
 def _app(port: int) -> AppUnderTest:
@@ -95,37 +97,46 @@ def _assert_verified(cwd: Path) -> None:
     assert suite.get("failures") == "0" and int(suite.get("tests", "0")) > 20
 
 
-def test_the_github_actions_workflow_runs(tmp_path):
+def _github(cwd: Path) -> None:
     workflow = yaml.safe_load((ROOT / "docs" / "ci" / "github-actions.yml").read_text())
     job = workflow["jobs"]["verify"]
     port = _free_port()
     env = _environment(job.get("env", {}), port)
-    with _cleaned_up(tmp_path), _app(port) as app:
-        _prepared(tmp_path, app)
+    with _cleaned_up(cwd), _app(port) as app:
+        _prepared(cwd, app)
         failed: str | bool = False
         for step in job["steps"]:
             if "run" not in step or YOUR_APP in step["run"]:
                 continue  # actions (checkout, setup-python, upload) and the user's own app
             if failed and "always()" not in str(step.get("if", "")):
                 continue
-            if _run(step["run"], tmp_path, env) != 0 and not failed:
+            if _run(step["run"], cwd, env) != 0 and not failed:
                 failed = step["name"]
         assert not failed, f"{failed} failed"
-    _assert_verified(tmp_path)
-    assert _stopped(tmp_path)
+    _assert_verified(cwd)
+    assert _stopped(cwd)
 
 
-def test_the_gitlab_ci_job_runs(tmp_path):
+def _gitlab(cwd: Path) -> None:
     job = yaml.safe_load((ROOT / "docs" / "ci" / "gitlab-ci.yml").read_text())
     job = job["genstore-contract"]
     port = _free_port()
     env = _environment(job.get("variables", {}), port)
-    with _cleaned_up(tmp_path), _app(port) as app:
-        _prepared(tmp_path, app)
+    with _cleaned_up(cwd), _app(port) as app:
+        _prepared(cwd, app)
         script = "\n".join(line for line in job["script"] if YOUR_APP not in line)
-        status = _run(script, tmp_path, env)
-        _run("\n".join(job["after_script"]), tmp_path, env)
-        assert status == 0, (tmp_path / "sandbox.log").read_text()[-3000:]
-    _assert_verified(tmp_path)
+        status = _run(script, cwd, env)
+        _run("\n".join(job["after_script"]), cwd, env)
+        assert status == 0, (cwd / "sandbox.log").read_text()[-3000:]
+    _assert_verified(cwd)
     assert job["artifacts"]["reports"]["junit"] == "verify.xml"
-    assert _stopped(tmp_path)
+    assert _stopped(cwd)
+
+
+def test_the_github_actions_and_gitlab_ci_jobs_run(tmp_path):
+    """Both files side by side (each job mostly waits on its own sandbox and app)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(run, tmp_path / name) for name, run in
+                (("github", _github), ("gitlab", _gitlab))]  # fmt: skip
+        for job in jobs:
+            job.result()  # a failed assertion in either job fails the test
