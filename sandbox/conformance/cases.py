@@ -569,6 +569,7 @@ class Case:
     shaped: bool = False
 
 
+RECORDED_ON_200 = "000 each PUT's response: 'HTTP/1.1 200 OK {}'; no 200, no result recorded"
 CASES = (
     Case("card_payment_automatic_capture", "Card payment with automatic capture", "001, 000",
          "001 Credit card payment (manualCapture: 'true for automatic capture'); 000 PUT "
@@ -606,10 +607,10 @@ CASES = (
     Case("same_request_twice", "The same request twice: one charge", "001",
          "001 paymentId: 'unique identifier for the payment action'", same_request_twice),
     Case("callbacks_retried_after_5xx", "Callbacks retried after a 5xx", "000",
-         "000 each PUT's response: 'HTTP/1.1 200 OK {}'; no 200, no result recorded",
+         RECORDED_ON_200,
          callbacks_retried_after_5xx),
     Case("callbacks_retried_after_429", "Callbacks retried after a 429", "000",
-         "000 each PUT's response: 'HTTP/1.1 200 OK {}'; no 200, no result recorded",
+         RECORDED_ON_200,
          callbacks_retried_after_429),
     Case("status_queries_agree", "Get payment and Get refund agree with the callbacks", "001",
          "001 Get payment / Get refund: status (PROCESSING/SUCCESS/...), channelPaymentId, "
