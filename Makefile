@@ -3,7 +3,8 @@
 # requirements/*.lock (make lock refreshes them from pyproject.toml): `make run` only what
 # serving needs, `make test` the dev tools too; each again only when its lock changed.
 # The installer is uv (fetched from PyPI into the venv: a first `make run` in seconds), or
-# pip where uv cannot be had.
+# pip where uv cannot be had; both leave compiled bytecode (with PYTHONDONTWRITEBYTECODE set,
+# as on this project's machines, every process would compile its imports again otherwise).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -21,7 +22,7 @@ PYTEST_WORKERS ?= -n 3 --dist loadfile
 define install
 	@if $(BIN)/python -m uv --version >/dev/null 2>&1 \
 	    || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then \
-	  $(BIN)/python -m uv pip install --quiet --python $(BIN)/python $(1); \
+	  $(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python $(1); \
 	else \
 	  echo "uv is not available: installing with pip"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $(1); \
