@@ -69,6 +69,12 @@ def add_commands(commands) -> None:
     common(clock)
     clock.set_defaults(handler=cmd_clock)
 
+    shops = commands.add_parser("shops", help="list shops, or delete one with all it holds")
+    shops.add_argument("action", choices=["list", "delete"], nargs="?", default="list")
+    shops.add_argument("handle", nargs="?", help="with delete: the shop's handle")
+    common(shops)
+    shops.set_defaults(handler=cmd_shops)
+
     reset = commands.add_parser("reset", help="restore the fixtures (everything, or one shop)")
     reset.add_argument("--shop")
     common(reset)
@@ -140,6 +146,22 @@ def _run(args, call, render) -> int:
 
 def _query(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def cmd_shops(args) -> int:
+    if args.action == "delete":
+        if not args.handle:
+            print("genstore-sandbox: shops delete needs a HANDLE", file=sys.stderr)
+            return 2
+        path = f"/_sandbox/shops/{args.handle}"
+        return _run(args, lambda c: c.call("DELETE", path), lambda r: f"deleted {r['deleted']}")
+
+    def render(result):
+        lines = [f"{s['handle']:24} {s['name']} ({s['domain']}, template {s['template']})"
+                 for s in result["shops"]]  # fmt: skip
+        return "\n".join(lines) or "(no shops)"
+
+    return _run(args, lambda c: c.call("GET", "/_sandbox/shops"), render)
 
 
 def cmd_coverage(args) -> int:

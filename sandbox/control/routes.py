@@ -83,6 +83,14 @@ def get_shop(handle):
     return control_service.describe_shop(control_service.shop(handle))
 
 
+@control.route("/shops/<handle>", methods=["DELETE"])
+@control.response(200, s.DeletedShop)
+@control.alt_response(404, schema=ErrorSchema, description="Unknown shop")
+def delete_shop(handle):
+    """Delete a shop with everything it holds (a test's shop, once the test is done)"""
+    return services().control.delete_shop(handle)
+
+
 @control.route("/reset", methods=["POST"])
 @control.arguments(s.Reset)
 @control.response(200, s.ResetResult)

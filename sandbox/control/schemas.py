@@ -122,6 +122,10 @@ class CreateShop(Strict):
     requestShape = request_shape_field("The shape of the shop's payment requests to apps")
 
 
+class DeletedShop(ma.Schema):
+    deleted = fields.String(metadata={"description": "The deleted shop's handle"})
+
+
 class Reset(Strict):
     shop = fields.String(
         metadata={"description": "One shop's handle; without it everything is reset"}

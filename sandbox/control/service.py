@@ -21,6 +21,7 @@ from sandbox.store import outbox as messages
 from sandbox.store import platform as rows
 from sandbox.store.clock import drop_clock, load_clock, save_clock, shop_clocks
 from sandbox.store.db import Database
+from sandbox.store.faults import delete_shop_faults
 from sandbox.store.records import Shop
 from sandbox.store.seed import (
     clear_shop_data,
@@ -141,6 +142,16 @@ class ControlService:
         created = rows.load_shop(self.db.read(), shop_id)
         assert created is not None  # committed just above
         return self.describe_shop(created)
+
+    def delete_shop(self, handle: str) -> dict[str, Any]:
+        """The shop and everything it holds, on both sides: its apps, tokens, payments, clock,
+        armed faults, journal, history and outbox (what was still to be sent is not sent)."""
+        shop = self.shop(handle)
+        self.journal_store.sync()  # what workers still buffer for it is written, then goes too
+        with self.db.write() as conn:
+            rows.delete_shop(conn, shop.id)
+            delete_shop_faults(conn, shop.id)
+        return {"deleted": handle}
 
     def reset(self, handle: str | None) -> dict[str, Any]:
         """Everything (shops, clock) back to the fixtures; or one shop, keeping its tokens."""

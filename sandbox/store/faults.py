@@ -30,6 +30,10 @@ def delete_faults(conn: Connection, fault_id: int | None = None) -> int:
     return delete(conn, "faults", {} if fault_id is None else {"id": fault_id})
 
 
+def delete_shop_faults(conn: Connection, shop_id: int) -> int:
+    return delete(conn, "faults", {"shop_id": shop_id})
+
+
 def count_seen(conn: Connection, fault_id: int, fired: bool) -> None:
     conn.execute(
         "UPDATE faults SET seen = seen + 1, fired = fired + ?, remaining = CASE WHEN "

@@ -5,7 +5,8 @@ Fixtures:
 - ``genstore_sandbox`` (session): a live sandbox on a free port, started for the session and
   stopped after it; or the one already running at ``--genstore-sandbox-url`` (or
   ``$GENSTORE_SANDBOX_URL``). ``--genstore-sandbox-fixtures PATH`` starts it with your fixtures.
-- ``shop`` (per test): a fresh, isolated shop with its own tokens, apps and frozen clock; see
+- ``shop`` (per test): a fresh, isolated shop with its own tokens, apps and frozen clock,
+  deleted when the test ends (``--genstore-sandbox-keep-shops`` keeps it); see
   :class:`sandbox.testing.shop.SandboxShop` for its helpers. Mark a test
   ``@pytest.mark.genstore_shop(template="demo", strict=True, ...)`` to choose how its shop is
   made (any field of ``POST /_sandbox/shops``).
@@ -31,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--genstore-sandbox-url",
         default=None,
         help=f"use the sandbox running there (default ${URL_ENV}; else start one)",
+    )
+    group.addoption(
+        "--genstore-sandbox-keep-shops",
+        action="store_true",
+        help="keep each test's shop when the test ends (to look at it); by default it is "
+        "deleted with everything it holds",
     )
     group.addoption(
         "--genstore-sandbox-fixtures",
@@ -67,7 +74,12 @@ def genstore_sandbox(
 
 
 @pytest.fixture
-def shop(genstore_sandbox: Sandbox, request: pytest.FixtureRequest) -> SandboxShop:
+def shop(genstore_sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[SandboxShop]:
+    """The test's own shop, deleted when the test ends (a sandbox a team's CI shares does not
+    fill up with them) unless ``--genstore-sandbox-keep-shops``."""
     marker = request.node.get_closest_marker("genstore_shop")
     fields = dict(marker.kwargs) if marker is not None else {}
-    return SandboxShop(genstore_sandbox, genstore_sandbox.new_shop(**fields))
+    made = SandboxShop(genstore_sandbox, genstore_sandbox.new_shop(**fields))
+    yield made
+    if not request.config.getoption("--genstore-sandbox-keep-shops"):
+        genstore_sandbox.control("DELETE", f"/shops/{made.handle}")

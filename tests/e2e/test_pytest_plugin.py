@@ -85,3 +85,31 @@ def test_from_my_fixtures(shop):
         "--genstore-sandbox-fixtures", str(Path(fixtures)), "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=1)
+
+
+def test_each_tests_shop_is_deleted_when_it_ends_unless_kept(pytester, live):
+    pytester.makepyfile(
+        test_shops="""
+def test_one(shop):
+    with open("handles.txt", "a") as out:
+        out.write(shop.handle + "\\n")
+    shop.wait_for(shop.checkout(amount="5.00"), "paid")
+"""
+    )
+    for extra in ((), ("--genstore-sandbox-keep-shops",)):
+        result = pytester.runpytest(
+            "--genstore-sandbox-url", live.url, "-p", "no:cacheprovider", *extra
+        )
+        result.assert_outcomes(passed=1)
+    deleted, kept = (pytester.path / "handles.txt").read_text().split()
+    assert live.control("GET", f"/shops/{deleted}").status_code == 404
+    assert live.control("GET", f"/shops/{kept}").status_code == 200
+    # The CLI deletes one too, with everything it holds (its journal included).
+    from tests.e2e.test_cli import run
+
+    gone = run("shops", "delete", kept, "--url", live.url)
+    assert gone.returncode == 0 and f"deleted {kept}" in gone.stdout
+    assert live.control("GET", "/journal", params={"shop": kept}).status_code == 404
+    assert run("shops", "delete", kept, "--url", live.url).returncode == 1
+    listed = run("shops", "--url", live.url)
+    assert listed.returncode == 0 and "demo" in listed.stdout and kept not in listed.stdout
