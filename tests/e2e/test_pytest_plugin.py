@@ -111,5 +111,7 @@ def test_one(shop):
     assert gone.returncode == 0 and f"deleted {kept}" in gone.stdout
     assert live.control("GET", "/journal", params={"shop": kept}).status_code == 404
     assert run("shops", "delete", kept, "--url", live.url).returncode == 1
+    unknown = live.control("DELETE", f"/shops/{kept}")
+    assert unknown.status_code == 404 and kept in unknown.json()["error"]
     listed = run("shops", "--url", live.url)
     assert listed.returncode == 0 and "demo" in listed.stdout and kept not in listed.stdout
