@@ -6,8 +6,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from sandbox.core import digits
+from sandbox.core.fixtures import SHOP_HANDLE
 from sandbox.core.shapes import REQUEST_SHAPES, SENT_SHAPES
 from sandbox.core.text import single_line
+from sandbox.faults import KINDS as FAULT_KINDS
+from sandbox.faults import TARGETS as FAULT_TARGETS
 from sandbox.platform.schemas import Strict
 from sandbox.protocol import CAPTURE_FLAG_READINGS, STATUS_QUERY_FORMS
 from sandbox.store.outbox import STATES
@@ -101,7 +104,9 @@ class CreateShop(Strict):
     )
     handle = fields.String(
         metadata={"description": "Default: '<template>-<random>'"},
-        validate=validate.Length(min=1, max=63),
+        validate=validate.Regexp(
+            SHOP_HANDLE, error="lowercase letters, digits and '-' (not at either end), at most 63"
+        ),
     )
     name = fields.String(validate=validate.Length(min=1, max=200))
     rateLimit = fields.Nested(
@@ -707,11 +712,19 @@ class Topics(ma.Schema):
 class FaultSpec(Strict):
     target = fields.String(
         required=True,
-        metadata={"description": "app.payment, app.capture, ..., callbacks, webhook, or platform"},
+        validate=validate.OneOf(FAULT_TARGETS),
+        metadata={
+            "description": "Where it acts: a request kind to apps, callbacks, webhook, "
+            "or platform (requests to this sandbox)"
+        },
     )
     kind = fields.String(
         required=True,
-        metadata={"description": "status, latency, drop, commit_lost, duplicate, reorder"},
+        validate=validate.OneOf(list(FAULT_KINDS)),
+        metadata={
+            "description": "What it does; duplicate and reorder act on outbound "
+            "targets only (not platform)"
+        },
     )
     shop = fields.String(metadata={"description": "Only this shop"})
     paymentId = fields.String(metadata={"description": "Only this payment"})

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.control.coverage import Coverage
 from sandbox.core import money
 from sandbox.core.clock import Clock, ClockState, real_now
-from sandbox.core.fixtures import Fixtures
+from sandbox.core.fixtures import SHOP_HANDLE, Fixtures
 from sandbox.core.ids import Ids
 from sandbox.core.timefmt import EARLIEST, LATEST, parse_duration, parse_instant, to_storage
 from sandbox.errors import Conflict, NotFound, invalid, parse_amount_field
@@ -31,7 +31,7 @@ from sandbox.store.seed import (
     seed_all,
 )
 
-_HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HANDLE = re.compile(SHOP_HANDLE)
 
 
 class ControlService:

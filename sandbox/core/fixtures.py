@@ -53,7 +53,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep)
 
 
-_HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+SHOP_HANDLE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _RELATIVE = re.compile(r"^(now)?\s*([+-])\s*(.+)$")
 
 
@@ -184,7 +184,7 @@ class AppUrlsSpec(Strict):
 
 
 class AppSpec(Strict):
-    name = fields.String(required=True, validate=validate.Regexp(_HANDLE))
+    name = fields.String(required=True, validate=validate.Regexp(SHOP_HANDLE))
     client_id = fields.String(load_default=None)
     client_secret = fields.String(load_default=None)
     scopes = fields.List(fields.String(), load_default=list)
@@ -320,7 +320,7 @@ class RateLimitSpec(Strict):
 
 
 class ShopSpec(Strict):
-    handle = fields.String(required=True, validate=validate.Regexp(_HANDLE))
+    handle = fields.String(required=True, validate=validate.Regexp(SHOP_HANDLE))
     name = fields.String(load_default=None)
     domain = fields.String(load_default=None)
     utc_offset = fields.String(load_default="+00:00")
