@@ -132,7 +132,7 @@ class Flag(fields.Boolean):
     truthy = {True, "true", "True", "TRUE"}
     falsy = {False, "false", "False", "FALSE"}
     # Documented as a string enum or a JSON boolean (sandbox.http.document_wire_alternatives).
-    OPENAPI_ALTERNATIVES = ("boolean",)
+    OPENAPI_ALTERNATIVES: tuple[str | dict[str, Any], ...] = ("boolean",)
     default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:

@@ -6,6 +6,7 @@ Handlers stay thin: parse (schemas), call a service, return what it gives.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
@@ -246,7 +247,10 @@ def document_wire_alternatives(self, field, ret, **kwargs):
     if not alternatives or ret.get("type") != "string":
         return {}
     string = {key: ret.pop(key) for key in _STRING_KEYWORDS if key in ret}
-    return {"anyOf": [string, *({"type": kind} for kind in alternatives)]}
+    # A fresh dict each time (the YAML dump would alias a shared one).
+    others = (copy.deepcopy(kind) if isinstance(kind, dict) else {"type": kind}
+              for kind in alternatives)  # fmt: skip
+    return {"anyOf": [string, *others]}
 
 
 class Int64PathParameters(BasePlugin):

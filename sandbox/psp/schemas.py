@@ -4,6 +4,8 @@ ignored, as a robust app should."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -21,6 +23,25 @@ class Text(fields.String):
         if isinstance(value, int | float):
             return str(value)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class TestMode(Flag):
+    """``test``: the fake app takes test requests only, so true alone is valid."""
+
+    falsy: set[object] = set()
+    OPENAPI_ALTERNATIVES = ({"type": "boolean", "enum": [True]},)
+    default_error_messages = {
+        "invalid": "The sandbox payment app accepts test requests only (test: true)"
+    }
+
+    def __init__(self, **kwargs: Any):
+        metadata = {
+            **kwargs.pop("metadata", {}),
+            "enum": ["true", "True", "TRUE"],
+            "description": 'Test mode: true only, the string "true" as the seeds send it or '
+            "JSON true (the sandbox's fake app takes test requests only)",
+        }
+        fields.Boolean.__init__(self, metadata=metadata, **kwargs)  # not Flag's description
 
 
 class Lenient(ma.Schema):
@@ -113,7 +134,7 @@ class _PaymentBase(Lenient):
     paymentId = _id("Genstore's id of this payment attempt; the idempotency key")
     amount = Text(required=True, metadata={"example": "200.00"})
     currency = Text(required=True, metadata={"example": "USD"})
-    test = Flag(required=True, metadata={"description": "Test mode; the sandbox requires true"})
+    test = TestMode(required=True)
     manualCapture = Flag(
         required=True,
         metadata={
@@ -140,20 +161,20 @@ class CaptureRequest(Lenient):
     captureId = _id("Genstore's id of this capture; the idempotency key")
     paymentId = _id("The authorized payment")
     amount = Text(required=True, metadata={"example": "200.00"})
-    test = Flag(required=True)
+    test = TestMode(required=True)
 
 
 class VoidRequest(Lenient):
     voidId = _id("Genstore's id of this void; the idempotency key")
     paymentId = _id("The authorized payment")
-    test = Flag(required=True)
+    test = TestMode(required=True)
 
 
 class RefundRequest(Lenient):
     refundId = _id("Genstore's id of this refund; the idempotency key")
     paymentId = _id("The captured payment")
     amount = Text(required=True, metadata={"example": "100.00"})
-    test = Flag(required=True)
+    test = TestMode(required=True)
 
 
 class Answer(ma.Schema):
